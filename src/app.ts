@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { createGraphQLServer } from './graphql/yoga.ts';
+import { healthRoutes } from './http/health.ts';
+import { createHttpServer } from './http/server.ts';
+import { type Clock, systemClock } from './lib/clock.ts';
+import type { Deps } from './lib/deps.ts';
+import { EventBus } from './lib/events.ts';
+import { cryptoRandom, type RandomSource } from './lib/ids.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { createServices, type Services } from './services.ts';
+
+export interface AppOverrides {
+  clock?: Clock;
+  random?: RandomSource;
+  logger?: Logger;
+  /** An already-open database (tests share one per file). */
+  database?: Database;
+}
+
+export interface App {
+  config: Config;
+  database: Database;
+  services: Services;
+  deps: Deps;
+  start(): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+}
+
+/** Wires database, services and the HTTP doors; nothing listens until start(). */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const ownsDatabase = !overrides.database;
+  const database =
+    overrides.database ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      pgliteDir: config.pgliteDir,
+      poolMax: config.dbPoolMax,
+    }));
+  const events = new EventBus(database.notifier, logger);
+
+  let secret = config.jwt.secret;
+  if (!secret) {
+    // Development only (config refuses production without JWT_SECRET): tokens die with the process.
+    secret = randomBytes(32).toString('hex');
+    logger.warn('JWT_SECRET is not set: using a random secret, tokens end when the process stops');
+  }
+  const deps: Deps = {
+    db: database.db,
+    config,
+    clock: overrides.clock ?? systemClock,
+    random: overrides.random ?? cryptoRandom,
+    logger,
+    events,
+  };
+  const services = createServices(deps, {
+    secret: new TextEncoder().encode(secret),
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.jwt.ttlSeconds,
+  });
+  const yoga = createGraphQLServer({ config, db: database.db, services, logger });
+  const server = createHttpServer(
+    [
+      { path: '/graphql', handler: (req, res) => yoga(req, res, { req }) },
+      ...healthRoutes(database),
+    ],
+    logger,
+  );
+
+  return {
+    config,
+    database,
+    services,
+    deps,
+    async start() {
+      await events.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      return { port, url: `http://${host}:${port}` };
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await events.stop();
+      if (ownsDatabase) await database.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Where tenants can be placed: a region holds cells, each cell has its ingestion hosts. */
+const cellSchema = z.object({
+  region: z.string().min(1),
+  cell: z.string().min(1),
+  metricsHost: z.string().min(1),
+  logsHost: z.string().min(1),
+  tracesHost: z.string().min(1),
+});
+export type Cell = z.infer<typeof cellSchema>;
+
+export const DEFAULT_CELLS: Cell[] = [
+  {
+    region: 'eu-west-1',
+    cell: 'euw1-01',
+    metricsHost: 'euw1-01.m.xscalerlabs.com',
+    logsHost: 'euw1-01.l.xscalerlabs.com',
+    tracesHost: 'euw1-01.t.xscalerlabs.com',
+  },
+];
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().url().optional(),
+  PGLITE_DIR: z.string().default('./.data/pglite'),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().default('xscaler-portal'),
+  JWT_AUDIENCE: z.string().default('xscaler-portal-api'),
+  JWT_TTL_S: z.coerce.number().int().min(60).max(86_400).default(3600),
+  GRAPHIQL: boolish.default(true),
+  CELLS_FILE: z.string().optional(),
+  DEFAULT_REGION: z.string().default('eu-west-1'),
+  KEY_CACHE_TTL_S: z.coerce
+    .number()
+    .min(0)
+    .max(15, 'KEY_CACHE_TTL_S must be at most 15 (the documented revocation bound)')
+    .default(15),
+  KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(100_000),
+  USAGE_SYNC_INTERVAL_S: z.coerce.number().min(1).default(60),
+  USAGE_PROMETHEUS_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  dbPoolMax: number;
+  jwt: { secret: string | undefined; issuer: string; audience: string; ttlSeconds: number };
+  graphiql: boolean;
+  cells: Cell[];
+  defaultRegion: string;
+  keyCache: { ttlSeconds: number; maxEntries: number };
+  usage: { intervalSeconds: number; prometheusUrl: string | undefined };
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+};
+
+export class ConfigError extends Error {}
+
+/** The only reader of process.env: parses it once into a typed config, or explains what is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production',
+    );
+  }
+  const cells = e.CELLS_FILE ? readCells(e.CELLS_FILE) : DEFAULT_CELLS;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    pgliteDir: e.PGLITE_DIR,
+    dbPoolMax: e.DB_POOL_MAX,
+    jwt: {
+      secret: e.JWT_SECRET,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      ttlSeconds: e.JWT_TTL_S,
+    },
+    graphiql: e.GRAPHIQL,
+    cells,
+    defaultRegion: e.DEFAULT_REGION,
+    keyCache: { ttlSeconds: e.KEY_CACHE_TTL_S, maxEntries: e.KEY_CACHE_MAX_ENTRIES },
+    usage: { intervalSeconds: e.USAGE_SYNC_INTERVAL_S, prometheusUrl: e.USAGE_PROMETHEUS_URL },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function readCells(path: string): Cell[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`CELLS_FILE ${path}: ${(err as Error).message}`);
+  }
+  const parsed = z.array(cellSchema).min(1).safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`CELLS_FILE ${path}: ${parsed.error.issues[0]?.message}`);
+  }
+  return parsed.data;
+}

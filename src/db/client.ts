@@ -1,0 +1,165 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { Logger as DrizzleLogger } from 'drizzle-orm';
+import type { PgAsyncDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { relations } from './relations.ts';
+
+export type Db = PgAsyncDatabase<PgQueryResultHKT, typeof relations>;
+
+/** Receives every SQL statement the app runs (tests count them). */
+export type QueryListener = (sql: string, params: unknown[]) => void;
+
+/** Raw notification channel between instances (Postgres NOTIFY, or in-process on PGlite). */
+export interface Notifier {
+  notify(channel: string, payload: string): Promise<void>;
+  /** Calls onMessage per notification; onReconnect after a lost listening connection came back. */
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
+}
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  notifier: Notifier;
+  /** Runs fn on one connection holding a session-level advisory lock, if it is free. */
+  withTryLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ locked: boolean; value?: T }>;
+  ping(): Promise<void>;
+  onQuery(listener: QueryListener): () => void;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  pgliteDir: string;
+  poolMax: number;
+}
+
+const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+/** Arbitrary constant shared by all instances: only one migrates at a time. */
+const MIGRATION_LOCK = 7_245_310_001n;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const listeners = new Set<QueryListener>();
+  const logger: DrizzleLogger = {
+    logQuery: (query, params) => {
+      for (const listener of listeners) listener(query, params);
+    },
+  };
+  const onQuery = (listener: QueryListener) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.poolMax, logger, onQuery)
+    : openPglite(options.pgliteDir, logger, onQuery);
+}
+
+async function openPostgres(
+  url: string,
+  poolMax: number,
+  logger: DrizzleLogger,
+  onQuery: Database['onQuery'],
+): Promise<Database> {
+  const connection = { statement_timeout: 10_000, idle_in_transaction_session_timeout: 10_000 };
+  // A separate one-connection client holds the migration lock for the whole migration.
+  const migrator = postgres(url, { max: 1, onnotice: () => {}, connection });
+  try {
+    await migrator`select pg_advisory_lock(${MIGRATION_LOCK.toString()}::bigint)`;
+    await migratePostgres(drizzlePostgres({ client: migrator, relations }), { migrationsFolder });
+    await migrator`select pg_advisory_unlock(${MIGRATION_LOCK.toString()}::bigint)`;
+  } finally {
+    await migrator.end();
+  }
+
+  const sql = postgres(url, { max: poolMax, onnotice: () => {}, connection });
+  const db = drizzlePostgres({ client: sql, relations, logger }) as unknown as Db;
+  const notifier: Notifier = {
+    async notify(channel, payload) {
+      await sql`select pg_notify(${channel}, ${payload})`;
+    },
+    async listen(channel, onMessage, onReconnect) {
+      let first = true;
+      const sub = await sql.listen(channel, onMessage, () => {
+        // postgres.js calls onlisten on the first LISTEN and after every reconnect.
+        if (!first) onReconnect?.();
+        first = false;
+      });
+      return () => sub.unlisten();
+    },
+  };
+  return {
+    db,
+    kind: 'postgres',
+    notifier,
+    async withTryLock(key, fn) {
+      const reserved = await sql.reserve();
+      try {
+        const [row] =
+          await reserved`select pg_try_advisory_lock(${key.toString()}::bigint) as locked`;
+        if (!row?.locked) return { locked: false };
+        try {
+          return { locked: true, value: await fn() };
+        } finally {
+          await reserved`select pg_advisory_unlock(${key.toString()}::bigint)`;
+        }
+      } finally {
+        reserved.release();
+      }
+    },
+    async ping() {
+      await sql`select 1`;
+    },
+    onQuery,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(
+  dir: string,
+  logger: DrizzleLogger,
+  onQuery: Database['onQuery'],
+): Promise<Database> {
+  const inMemory = dir.startsWith('memory://');
+  if (!inMemory) mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(inMemory ? dir : resolve(dir));
+  const db = drizzlePglite({ client, relations, logger }) as unknown as Db;
+  await migratePglite(drizzlePglite({ client, relations }), { migrationsFolder });
+
+  // One process owns a PGlite database, so notifications stay in process.
+  const channels = new Map<string, Set<(payload: string) => void>>();
+  const notifier: Notifier = {
+    async notify(channel, payload) {
+      for (const fn of channels.get(channel) ?? []) queueMicrotask(() => fn(payload));
+    },
+    async listen(channel, onMessage) {
+      const set = channels.get(channel) ?? new Set();
+      channels.set(channel, set);
+      set.add(onMessage);
+      return async () => {
+        set.delete(onMessage);
+      };
+    },
+  };
+  return {
+    db,
+    kind: 'pglite',
+    notifier,
+    // A single process owns the database: the lock is always ours.
+    withTryLock: async (_key, fn) => ({ locked: true, value: await fn() }),
+    async ping() {
+      await client.query('select 1');
+    },
+    onQuery,
+    close: () => client.close(),
+  };
+}

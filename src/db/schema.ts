@@ -1,0 +1,154 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  doublePrecision,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const billingPlanEnum = pgEnum('billing_plan', ['free', 'scale']);
+export const roleEnum = pgEnum('user_role', ['owner', 'admin', 'viewer']);
+export const environmentEnum = pgEnum('tenant_environment', ['prod', 'staging', 'dev']);
+export const tenantStatusEnum = pgEnum('tenant_status', ['active', 'suspended', 'deleted']);
+
+export const organisations = pgTable('organisations', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  billingPlan: billingPlanEnum('billing_plan').notNull().default('free'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+});
+
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    email: text('email').notNull(),
+    /** `scrypt$<logN>$<r>$<p>$<salt>$<hash>`: parameters travel with the hash. */
+    passwordHash: text('password_hash').notNull(),
+    role: roleEnum('role').notNull(),
+    /** Bumped on password change; tokens carry it, so older tokens stop working. */
+    tokenVersion: integer('token_version').notNull().default(1),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    passwordChangedAt: tz('password_changed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('users_email_unique').on(sql`lower(${t.email})`),
+    index('users_organisation_idx').on(t.organisationId),
+  ],
+);
+
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    displayName: text('display_name').notNull(),
+    environment: environmentEnum('environment').notNull(),
+    region: text('region').notNull(),
+    cell: text('cell').notNull(),
+    status: tenantStatusEnum('status').notNull().default('active'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+    deletedAt: tz('deleted_at'),
+  },
+  (t) => [
+    index('tenants_organisation_idx').on(t.organisationId, t.createdAt),
+    index('tenants_cell_idx').on(t.cell),
+  ],
+);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    displayName: text('display_name').notNull(),
+    /** First 8 characters of the key, for recognising it in listings. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 (hex) of the whole key; the key itself is never stored. */
+    hash: text('hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    createdBy: text('created_by'),
+    expiresAt: tz('expires_at'),
+    revokedAt: tz('revoked_at'),
+    lastUsedAt: tz('last_used_at'),
+    /** The secret replaced by the last roll, valid until previousExpiresAt (rotation grace). */
+    previousPrefix: text('previous_prefix'),
+    previousHash: text('previous_hash'),
+    previousExpiresAt: tz('previous_expires_at'),
+  },
+  (t) => [
+    uniqueIndex('api_keys_hash_unique').on(t.hash),
+    uniqueIndex('api_keys_previous_hash_unique').on(t.previousHash),
+    index('api_keys_tenant_idx').on(t.tenantId, t.createdAt),
+  ],
+);
+
+export const usageCurrent = pgTable('usage_current', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  activeSeries: bigint('active_series', { mode: 'number' }).notNull().default(0),
+  logsBytesThisMonth: doublePrecision('logs_bytes_this_month').notNull().default(0),
+  tracesBytesThisMonth: doublePrecision('traces_bytes_this_month').notNull().default(0),
+  syncedAt: tz('synced_at').notNull(),
+});
+
+export const usageSamples = pgTable(
+  'usage_samples',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    at: tz('at').notNull(),
+    activeSeries: bigint('active_series', { mode: 'number' }).notNull(),
+    logsBytesThisMonth: doublePrecision('logs_bytes_this_month').notNull(),
+    tracesBytesThisMonth: doublePrecision('traces_bytes_this_month').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.at] })],
+);
+
+export const usageSyncState = pgTable('usage_sync_state', {
+  id: integer('id').primaryKey(),
+  lastAttemptAt: tz('last_attempt_at'),
+  lastSuccessAt: tz('last_success_at'),
+  lastError: text('last_error'),
+  lastErrorAt: tz('last_error_at'),
+  tenantsSynced: integer('tenants_synced').notNull().default(0),
+});
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    organisationId: text('organisation_id'),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    target: text('target'),
+    outcome: text('outcome').notNull(),
+    sourceAddress: text('source_address'),
+    at: tz('at').notNull().defaultNow(),
+  },
+  (t) => [index('audit_events_org_idx').on(t.organisationId, t.at)],
+);
+
+export type OrganisationRow = typeof organisations.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type TenantRow = typeof tenants.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

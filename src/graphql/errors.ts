@@ -1,0 +1,54 @@
+import {
+  ConflictError,
+  InvalidCredentialsError,
+  NotFoundError,
+  PlanLimitExceededError,
+  ValidationError,
+} from '../lib/errors.ts';
+import { builder } from './builder.ts';
+
+/** Expected failures are part of the schema: every typed error implements Error. */
+export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  description: 'The object does not exist or belongs to another organisation.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    resource: t.exposeString('resource'),
+    id: t.exposeString('id'),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  description: 'An input broke a rule; `field` names which one.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ field: t.exposeString('field') }),
+});
+
+builder.objectType(PlanLimitExceededError, {
+  name: 'PlanLimitExceededError',
+  description: 'The billing plan does not allow more of this; `changePlan` raises the limit.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    plan: t.exposeString('plan'),
+    limit: t.exposeString('limit', { description: 'What is limited, e.g. "tenants".' }),
+    max: t.exposeInt('max'),
+  }),
+});
+
+builder.objectType(ConflictError, {
+  name: 'ConflictError',
+  interfaces: [ErrorInterface],
+  fields: () => ({}),
+});
+
+builder.objectType(InvalidCredentialsError, {
+  name: 'InvalidCredentialsError',
+  description: 'Unknown email or wrong password: deliberately the same answer.',
+  interfaces: [ErrorInterface],
+  fields: () => ({}),
+});

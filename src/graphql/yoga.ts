@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { InputValidationError } from '@pothos/plugin-validation';
+import { GraphQLError } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Services } from '../services.ts';
+import { authenticateHeader, type GraphQLContext } from './context.ts';
+import { schema } from './schema.ts';
+
+export const MAX_REQUEST_BYTES = 100 * 1024;
+
+/** Known failures keep a clear message and a code; anything else becomes "Unexpected error." */
+function maskError(logger: Logger) {
+  return (error: unknown): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    const at = error instanceof GraphQLError ? { path: error.path, nodes: error.nodes } : {};
+    if (original === undefined || original === null) return error as Error;
+    if (original instanceof GraphQLError) return original;
+    const code =
+      original instanceof UnauthenticatedError
+        ? 'UNAUTHENTICATED'
+        : original instanceof ForbiddenError
+          ? 'FORBIDDEN'
+          : original instanceof NotFoundError
+            ? 'NOT_FOUND'
+            : original instanceof InputValidationError || original instanceof DomainError
+              ? 'BAD_USER_INPUT'
+              : undefined;
+    if (code) return new GraphQLError((original as Error).message, { ...at, extensions: { code } });
+    const requestId = randomUUID();
+    logger.error('unexpected error', {
+      requestId,
+      error: String(original),
+      stack: (original as Error).stack,
+    });
+    return new GraphQLError('Unexpected error.', {
+      ...at,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+    });
+  };
+}
+
+export interface YogaDeps {
+  config: Config;
+  db: Db;
+  services: Services;
+  logger: Logger;
+}
+
+export function createContextFactory({ config, db, services, logger }: YogaDeps) {
+  return async (authorization: string | null | undefined): Promise<GraphQLContext> => ({
+    db,
+    config,
+    services,
+    logger,
+    ...(await authenticateHeader(services, authorization)),
+  });
+}
+
+export function createGraphQLServer(deps: YogaDeps) {
+  const makeContext = createContextFactory(deps);
+  return createYoga<{ req: IncomingMessage }>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: deps.config.graphiql,
+    landingPage: false,
+    maxRequestBodySize: MAX_REQUEST_BYTES,
+    logging: false,
+    maskedErrors: { maskError: maskError(deps.logger) },
+    // Relay-shaped queries are deep (connection -> edges -> node -> relation -> field).
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12 },
+        maxAliases: { n: 20 },
+        maxTokens: { n: 2000 },
+        costLimit: { maxCost: 20_000 },
+        blockFieldSuggestion: { enabled: false },
+      }),
+    ],
+    context: ({ request }) => makeContext(request.headers.get('authorization')),
+  });
+}
+
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;

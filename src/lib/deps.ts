@@ -1,0 +1,18 @@
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import type { Clock } from './clock.ts';
+import type { EventBus } from './events.ts';
+import type { RandomSource } from './ids.ts';
+import type { Logger } from './logger.ts';
+
+/** What every service is built from; tests swap the clock and randomness. */
+export interface Deps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+  events: EventBus;
+}
+
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

@@ -1,0 +1,62 @@
+/**
+ * Expected failures, thrown by services. GraphQL exposes them as typed results (or, for
+ * authentication/authorization, as error codes); REST maps them to a status and a JSON body.
+ */
+export class DomainError extends Error {
+  override name = 'DomainError';
+}
+
+export class NotFoundError extends DomainError {
+  override name = 'NotFoundError';
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
+    super(`${resource} ${JSON.stringify(id)} not found`);
+  }
+}
+
+export class ValidationError extends DomainError {
+  override name = 'ValidationError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConflictError extends DomainError {
+  override name = 'ConflictError';
+}
+
+export class PlanLimitExceededError extends DomainError {
+  override name = 'PlanLimitExceededError';
+  constructor(
+    readonly plan: string,
+    readonly limit: string,
+    readonly max: number,
+  ) {
+    super(`The ${plan} plan allows at most ${max} ${limit}; change the plan to add more`);
+  }
+}
+
+export class InvalidCredentialsError extends DomainError {
+  override name = 'InvalidCredentialsError';
+  constructor() {
+    super('Invalid email or password');
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  override name = 'UnauthenticatedError';
+  constructor(
+    message = 'Authentication required: send a valid token as "Authorization: Bearer <token>"',
+  ) {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  override name = 'ForbiddenError';
+}

@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+/** Randomness is injectable so tests can force collisions. */
+export type RandomSource = (size: number) => Buffer;
+export const cryptoRandom: RandomSource = (size) => randomBytes(size);
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** RFC 4648 base32, lower case, no padding. */
+export function base32(bytes: Uint8Array): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** Opaque id for internal records: `<prefix>_` + 16 base32 chars (80 random bits). */
+export function newId(prefix: string, random: RandomSource = cryptoRandom): string {
+  return `${prefix}_${base32(random(10))}`;
+}

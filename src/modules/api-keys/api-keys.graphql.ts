@@ -1,0 +1,81 @@
+import { builder } from '../../graphql/builder.ts';
+import { sessionOf } from '../../graphql/context.ts';
+import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
+import type { IssuedApiKey } from './api-keys.service.ts';
+import { SCOPES } from './scopes.ts';
+
+export const ApiKeyRef = builder.drizzleObject('apiKeys', {
+  name: 'ApiKey',
+  description: 'An ingestion key. The secret is never readable: only its first 8 characters.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    tenantId: t.exposeString('tenantId'),
+    displayName: t.exposeString('displayName'),
+    prefix: t.exposeString('prefix', { description: 'First 8 characters of the current secret.' }),
+    scopes: t.exposeStringList('scopes', { description: `Any of ${SCOPES.join(', ')}.` }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    previousPrefix: t.exposeString('previousPrefix', {
+      nullable: true,
+      description: 'Prefix of the secret replaced by the last roll, valid until previousExpiresAt.',
+    }),
+    previousExpiresAt: t.expose('previousExpiresAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const IssuedApiKeyRef = builder.objectRef<IssuedApiKey>('IssuedApiKey').implement({
+  description: 'The only response that ever contains the full key: store it now.',
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    apiKey: t.field({ type: ApiKeyRef, resolve: (r) => r.apiKey }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  apiKeys: t.field({
+    type: [ApiKeyRef],
+    description: "A tenant's keys, oldest first, revoked ones included.",
+    authScopes: { authenticated: true },
+    errors: { types: [NotFoundError] },
+    args: { tenantId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.apiKeys.list(sessionOf(ctx), String(args.tenantId)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: IssuedApiKeyRef,
+    description: 'Default scopes: metrics:write, logs:write, traces:write.',
+    authScopes: { authenticated: true },
+    errors: { types: [NotFoundError, ValidationError, PlanLimitExceededError], directResult: true },
+    args: {
+      tenantId: t.arg.id({ required: true }),
+      displayName: t.arg.string({ required: true }),
+      expiresAt: t.arg({ type: 'DateTime' }),
+      scopes: t.arg.stringList(),
+    },
+    resolve: (_root, { tenantId, ...input }, ctx) =>
+      ctx.services.apiKeys.create(sessionOf(ctx), String(tenantId), input),
+  }),
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
+    description:
+      'The key is refused at once on every portal instance (well inside the 15 s bound).',
+    authScopes: { authenticated: true },
+    errors: { types: [NotFoundError], directResult: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.apiKeys.revoke(sessionOf(ctx), String(args.id)),
+  }),
+  rollApiKey: t.field({
+    type: IssuedApiKeyRef,
+    description:
+      'New secret for the same key; the old one keeps working for gracePeriodSeconds (0 = stop now).',
+    authScopes: { authenticated: true },
+    errors: { types: [NotFoundError, ValidationError], directResult: true },
+    args: { id: t.arg.id({ required: true }), gracePeriodSeconds: t.arg.int({ required: true }) },
+    resolve: (_root, { id, ...input }, ctx) =>
+      ctx.services.apiKeys.roll(sessionOf(ctx), String(id), input),
+  }),
+}));

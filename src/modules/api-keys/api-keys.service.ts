@@ -1,0 +1,146 @@
+import { and, count, eq, isNull, ne } from 'drizzle-orm';
+import { type ApiKeyRow, apiKeys, organisations, tenants } from '../../db/schema.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { parseInput } from '../../lib/validation.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { requireWriter, type Session } from '../auth/session.ts';
+import { PLAN_LIMITS } from '../organisations/plans.ts';
+import type { TenantsService } from '../tenants/tenants.service.ts';
+import { createApiKeySchema, rollApiKeySchema } from './api-keys.schemas.ts';
+import { displayPrefix, generateApiKey, hashApiKey } from './key-format.ts';
+import { DEFAULT_SCOPES } from './scopes.ts';
+
+/** The one response that carries the secret. */
+export interface IssuedApiKey {
+  key: string;
+  apiKey: ApiKeyRow;
+}
+
+export type ApiKeysService = ReturnType<typeof createApiKeysService>;
+
+export function createApiKeysService(
+  { db, clock, random, events }: Deps,
+  tenantsService: TenantsService,
+) {
+  /** A key is visible when its tenant is: same organisation, tenant not deleted. */
+  const findVisible = async (session: Session, keyId: string): Promise<ApiKeyRow> => {
+    const [row] = await db
+      .select({ key: apiKeys })
+      .from(apiKeys)
+      .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+      .where(
+        and(
+          eq(apiKeys.id, keyId),
+          eq(tenants.organisationId, session.organisationId),
+          ne(tenants.status, 'deleted'),
+        ),
+      );
+    if (!row) throw new NotFoundError('ApiKey', keyId);
+    return row.key;
+  };
+
+  return {
+    findVisible,
+
+    async list(session: Session, tenantId: string): Promise<ApiKeyRow[]> {
+      await tenantsService.get(session, tenantId);
+      return db
+        .select()
+        .from(apiKeys)
+        .where(eq(apiKeys.tenantId, tenantId))
+        .orderBy(apiKeys.createdAt, apiKeys.id);
+    },
+
+    async create(session: Session, tenantId: string, input: unknown): Promise<IssuedApiKey> {
+      requireWriter(session);
+      const { displayName, expiresAt, scopes } = parseInput(createApiKeySchema, input);
+      const now = clock.now();
+      if (expiresAt && expiresAt <= now) {
+        throw new ValidationError('expiresAt', 'expiresAt: must be in the future');
+      }
+      const tenant = await tenantsService.get(session, tenantId);
+      const key = generateApiKey(random);
+      const apiKey = await db.transaction(async (tx) => {
+        const [org] = await tx
+          .select({ plan: organisations.billingPlan })
+          .from(organisations)
+          .where(eq(organisations.id, session.organisationId))
+          .for('update');
+        const max = PLAN_LIMITS[org!.plan].maxApiKeysPerTenant;
+        const [active] = await tx
+          .select({ n: count() })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.tenantId, tenant.id), isNull(apiKeys.revokedAt)));
+        if ((active?.n ?? 0) >= max)
+          throw new PlanLimitExceededError(org!.plan, 'active API keys per tenant', max);
+        const [row] = await tx
+          .insert(apiKeys)
+          .values({
+            id: newId('key', random),
+            tenantId: tenant.id,
+            displayName,
+            prefix: displayPrefix(key),
+            hash: hashApiKey(key),
+            scopes: [...new Set(scopes ?? DEFAULT_SCOPES)],
+            createdAt: now,
+            createdBy: session.userId,
+            expiresAt: expiresAt ?? null,
+          })
+          .returning();
+        return row!;
+      });
+      await recordAudit(db, session, 'api_key.created', apiKey.id);
+      return { key, apiKey };
+    },
+
+    /** Idempotent; every instance drops the key from its cache (NOTIFY). */
+    async revoke(session: Session, keyId: string): Promise<ApiKeyRow> {
+      requireWriter(session);
+      const existing = await findVisible(session, keyId);
+      if (existing.revokedAt) return existing;
+      const [row] = await db
+        .update(apiKeys)
+        .set({ revokedAt: clock.now() })
+        .where(and(eq(apiKeys.id, existing.id), isNull(apiKeys.revokedAt)))
+        .returning();
+      const revoked = row ?? (await findVisible(session, keyId));
+      await events.publish('keys.invalidated', {
+        hashes: [revoked.hash, ...(revoked.previousHash ? [revoked.previousHash] : [])],
+      });
+      await recordAudit(db, session, 'api_key.revoked', keyId);
+      return revoked;
+    },
+
+    /**
+     * New secret for the same key record (shown once). The old secret keeps working for the grace
+     * period, then stops; a secret replaced earlier is dropped now.
+     */
+    async roll(session: Session, keyId: string, input: unknown): Promise<IssuedApiKey> {
+      requireWriter(session);
+      const { gracePeriodSeconds } = parseInput(rollApiKeySchema, input);
+      const existing = await findVisible(session, keyId);
+      if (existing.revokedAt) throw new ValidationError('id', 'id: a revoked key cannot be rolled');
+      const now = clock.now();
+      const key = generateApiKey(random);
+      const [row] = await db
+        .update(apiKeys)
+        .set({
+          prefix: displayPrefix(key),
+          hash: hashApiKey(key),
+          previousPrefix: existing.prefix,
+          previousHash: existing.hash,
+          previousExpiresAt: new Date(now.getTime() + gracePeriodSeconds * 1000),
+        })
+        .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.hash, existing.hash)))
+        .returning();
+      if (!row) throw new ValidationError('id', 'id: the key was changed concurrently; try again');
+      const dropped = existing.previousHash ? [existing.previousHash] : [];
+      // Cached entries of the old secret carry the grace expiry only after a fresh lookup.
+      await events.publish('keys.invalidated', { hashes: [existing.hash, ...dropped] });
+      await recordAudit(db, session, 'api_key.rolled', keyId);
+      return { key, apiKey: row };
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { eq, sql } from 'drizzle-orm';
+import { organisations, type UserRow, users } from '../../db/schema.ts';
+import type { Deps } from '../../lib/deps.ts';
+import {
+  ConflictError,
+  InvalidCredentialsError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { parseInput } from '../../lib/validation.ts';
+import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
+import type { Session } from './session.ts';
+import { issueToken, type TokenSettings, verifyToken } from './tokens.ts';
+
+export interface AuthResult {
+  token: string;
+  expiresAt: Date;
+  user: UserRow;
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
+  const { db, clock, random } = deps;
+
+  const issueFor = async (user: UserRow): Promise<AuthResult> => {
+    const { token, expiresAt } = await issueToken(tokenSettings, clock, {
+      userId: user.id,
+      version: user.tokenVersion,
+    });
+    return { token, expiresAt, user };
+  };
+
+  return {
+    /** Creates an organisation on the free plan with its owner, and logs the owner in. */
+    async signup(input: unknown): Promise<AuthResult> {
+      const { organisationName, email, password } = parseInput(signupSchema, input);
+      const passwordHash = await hashPassword(password);
+      const now = clock.now();
+      const user = await db.transaction(async (tx) => {
+        const [existing] = await tx
+          .select({ id: users.id })
+          .from(users)
+          .where(eq(sql`lower(${users.email})`, email));
+        if (existing) throw new ConflictError('An account with this email already exists');
+        const organisationId = newId('org', random);
+        await tx
+          .insert(organisations)
+          .values({ id: organisationId, name: organisationName, createdAt: now });
+        const [row] = await tx
+          .insert(users)
+          .values({
+            id: newId('usr', random),
+            organisationId,
+            email,
+            passwordHash,
+            role: 'owner',
+            createdAt: now,
+            passwordChangedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning();
+        // A concurrent signup with the same email won the unique index.
+        if (!row) throw new ConflictError('An account with this email already exists');
+        return row;
+      });
+      return issueFor(user);
+    },
+
+    /** Unknown email and wrong password give the same error after the same work. */
+    async login(input: unknown): Promise<AuthResult> {
+      const { email, password } = parseInput(loginSchema, input);
+      const [user] = await db
+        .select()
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()));
+      const ok = user
+        ? await verifyPassword(password, user.passwordHash)
+        : await verifyAgainstDummy(password);
+      if (!user || !ok) throw new InvalidCredentialsError();
+      return issueFor(user);
+    },
+
+    /** Token -> session. The user must still exist and the token must postdate any password change. */
+    async authenticate(token: string): Promise<Session & { expiresAt: Date }> {
+      const claims = await verifyToken(tokenSettings, clock, token);
+      const [user] = await db
+        .select({
+          id: users.id,
+          organisationId: users.organisationId,
+          role: users.role,
+          tokenVersion: users.tokenVersion,
+        })
+        .from(users)
+        .where(eq(users.id, claims.userId));
+      if (!user || user.tokenVersion !== claims.version) {
+        throw new UnauthenticatedError('Token no longer valid; log in again');
+      }
+      return {
+        userId: user.id,
+        organisationId: user.organisationId,
+        role: user.role,
+        expiresAt: claims.expiresAt,
+      };
+    },
+
+    /** Changing the password ends every token issued before; the caller gets a fresh one. */
+    async changePassword(session: Session, input: unknown): Promise<AuthResult> {
+      const { currentPassword, newPassword } = parseInput(changePasswordSchema, input);
+      const [user] = await db.select().from(users).where(eq(users.id, session.userId));
+      if (!user) throw new UnauthenticatedError();
+      if (!(await verifyPassword(currentPassword, user.passwordHash))) {
+        throw new ValidationError('currentPassword', 'currentPassword: does not match');
+      }
+      const [updated] = await db
+        .update(users)
+        .set({
+          passwordHash: await hashPassword(newPassword),
+          tokenVersion: sql`${users.tokenVersion} + 1`,
+          passwordChangedAt: clock.now(),
+        })
+        .where(eq(users.id, user.id))
+        .returning();
+      return issueFor(updated!);
+    },
+  };
+}

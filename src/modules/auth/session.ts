@@ -1,0 +1,22 @@
+import { ForbiddenError } from '../../lib/errors.ts';
+
+export type Role = 'owner' | 'admin' | 'viewer';
+export const ROLES: readonly Role[] = ['owner', 'admin', 'viewer'];
+
+/** Who is calling: passed explicitly to every service call that touches org-owned data. */
+export interface Session {
+  userId: string;
+  organisationId: string;
+  role: Role;
+}
+
+/** Owners and admins change things; viewers only read. */
+export function requireWriter(session: Session): void {
+  if (session.role === 'viewer') {
+    throw new ForbiddenError('Viewers can read but not change anything; ask an owner or admin');
+  }
+}
+
+export function requireOwner(session: Session): void {
+  if (session.role !== 'owner') throw new ForbiddenError('Only an owner can do this');
+}

@@ -1,0 +1,57 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { Clock } from '../../lib/clock.ts';
+import { UnauthenticatedError } from '../../lib/errors.ts';
+
+export interface TokenSettings {
+  secret: Uint8Array;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export interface TokenClaims {
+  userId: string;
+  /** The user's token version when issued; a password change bumps it. */
+  version: number;
+}
+
+const ALGORITHM = 'HS256';
+
+export async function issueToken(settings: TokenSettings, clock: Clock, claims: TokenClaims) {
+  const now = Math.floor(clock.now().getTime() / 1000);
+  const expiresAt = now + settings.ttlSeconds;
+  const token = await new SignJWT({ ver: claims.version })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(claims.userId)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt(now)
+    .setExpirationTime(expiresAt)
+    .sign(settings.secret);
+  return { token, expiresAt: new Date(expiresAt * 1000) };
+}
+
+/** Verifies signature, algorithm, exp, iss and aud; every failure is the same UnauthenticatedError. */
+export async function verifyToken(
+  settings: TokenSettings,
+  clock: Clock,
+  token: string,
+): Promise<TokenClaims & { expiresAt: Date }> {
+  try {
+    const { payload } = await jwtVerify(token, settings.secret, {
+      algorithms: [ALGORITHM],
+      issuer: settings.issuer,
+      audience: settings.audience,
+      requiredClaims: ['exp', 'iat', 'sub'],
+      currentDate: clock.now(),
+    });
+    if (typeof payload.sub !== 'string' || typeof payload.ver !== 'number' || !payload.exp) {
+      throw new UnauthenticatedError('Invalid token');
+    }
+    return { userId: payload.sub, version: payload.ver, expiresAt: new Date(payload.exp * 1000) };
+  } catch (err) {
+    if (err instanceof errors.JWTExpired)
+      throw new UnauthenticatedError('Token expired; log in again');
+    throw new UnauthenticatedError('Invalid token');
+  }
+}

@@ -1,0 +1,108 @@
+import { builder } from '../../graphql/builder.ts';
+import { sessionOf } from '../../graphql/context.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  PlanLimitExceededError,
+  ValidationError,
+} from '../../lib/errors.ts';
+import { ROLES } from '../auth/session.ts';
+import { BILLING_PLANS, PLAN_LIMITS, type PlanLimits } from './plans.ts';
+
+export const RoleEnum = builder.enumType('Role', {
+  description: 'owner and admin change things; viewer only reads.',
+  values: ROLES,
+});
+export const BillingPlanEnum = builder.enumType('BillingPlan', { values: BILLING_PLANS });
+
+const PlanLimitsRef = builder.objectRef<PlanLimits>('PlanLimits').implement({
+  fields: (t) => ({
+    maxTenants: t.exposeInt('maxTenants'),
+    maxActiveSeries: t.exposeInt('maxActiveSeries'),
+    maxApiKeysPerTenant: t.exposeInt('maxApiKeysPerTenant'),
+    maxLogsGbPerMonth: t.exposeInt('maxLogsGbPerMonth'),
+  }),
+});
+
+export const UserRef = builder.drizzleObject('users', {
+  name: 'User',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    role: t.expose('role', { type: RoleEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+export const OrganisationRef = builder.drizzleObject('organisations', {
+  name: 'Organisation',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    billingPlan: t.expose('billingPlan', { type: BillingPlanEnum }),
+    planLimits: t.field({
+      type: PlanLimitsRef,
+      select: { columns: { billingPlan: true } },
+      resolve: (org) => PLAN_LIMITS[org.billingPlan],
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    users: t.relation('users', { query: { orderBy: { createdAt: 'asc', id: 'asc' } } }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  me: t.drizzleField({
+    type: 'users',
+    authScopes: { authenticated: true },
+    resolve: async (query, _root, _args, ctx) => {
+      const session = sessionOf(ctx);
+      const user = await ctx.db.query.users.findFirst(
+        query({ where: { id: session.userId, organisationId: session.organisationId } }),
+      );
+      return user ?? (await ctx.services.users.me(session));
+    },
+  }),
+  organisation: t.drizzleField({
+    type: 'organisations',
+    description: "The caller's organisation.",
+    authScopes: { authenticated: true },
+    resolve: async (query, _root, _args, ctx) => {
+      const session = sessionOf(ctx);
+      const org = await ctx.db.query.organisations.findFirst(
+        query({ where: { id: session.organisationId } }),
+      );
+      return org ?? (await ctx.services.organisations.get(session));
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    type: UserRef,
+    description: 'Owners and admins add users; only owners add owners.',
+    authScopes: { authenticated: true },
+    errors: { types: [ValidationError, ConflictError], directResult: true },
+    args: {
+      email: t.arg.string({ required: true }),
+      password: t.arg.string({ required: true }),
+      role: t.arg({ type: RoleEnum, required: true }),
+    },
+    resolve: (_root, args, ctx) => ctx.services.users.create(sessionOf(ctx), args),
+  }),
+  removeUser: t.field({
+    type: UserRef,
+    description: 'Removes a user; their tokens stop working at once.',
+    authScopes: { authenticated: true },
+    errors: { types: [NotFoundError, ValidationError], directResult: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.users.remove(sessionOf(ctx), String(args.id)),
+  }),
+  changePlan: t.field({
+    type: OrganisationRef,
+    description: 'Owners only. Downgrading requires the tenants to fit the new plan.',
+    authScopes: { authenticated: true },
+    errors: { types: [ValidationError, PlanLimitExceededError], directResult: true },
+    args: { plan: t.arg({ type: BillingPlanEnum, required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.organisations.changePlan(sessionOf(ctx), args),
+  }),
+}));

@@ -1,0 +1,82 @@
+import { and, count, eq } from 'drizzle-orm';
+import { type UserRow, users } from '../../db/schema.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { parseInput } from '../../lib/validation.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { createUserSchema } from '../auth/auth.schemas.ts';
+import { hashPassword } from '../auth/password.ts';
+import { requireWriter, type Session } from '../auth/session.ts';
+
+export type UsersService = ReturnType<typeof createUsersService>;
+
+export function createUsersService({ db, clock, random }: Deps) {
+  const findInOrg = async (session: Session, userId: string) => {
+    const [user] = await db
+      .select()
+      .from(users)
+      .where(and(eq(users.id, userId), eq(users.organisationId, session.organisationId)));
+    if (!user) throw new NotFoundError('User', userId);
+    return user;
+  };
+
+  return {
+    list(session: Session): Promise<UserRow[]> {
+      return db
+        .select()
+        .from(users)
+        .where(eq(users.organisationId, session.organisationId))
+        .orderBy(users.createdAt, users.id);
+    },
+
+    me: (session: Session) => findInOrg(session, session.userId),
+
+    /** Owners and admins add users; only an owner may add another owner. */
+    async create(session: Session, input: unknown): Promise<UserRow> {
+      requireWriter(session);
+      const { email, password, role } = parseInput(createUserSchema, input);
+      if (role === 'owner' && session.role !== 'owner')
+        throw new ForbiddenError('Only an owner can add an owner');
+      const now = clock.now();
+      const [row] = await db
+        .insert(users)
+        .values({
+          id: newId('usr', random),
+          organisationId: session.organisationId,
+          email,
+          passwordHash: await hashPassword(password),
+          role,
+          createdAt: now,
+          passwordChangedAt: now,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) throw new ConflictError('An account with this email already exists');
+      await recordAudit(db, session, 'user.created', row.id);
+      return row;
+    },
+
+    /** Removing a user ends their tokens at once (authentication looks the user up). */
+    async remove(session: Session, userId: string): Promise<UserRow> {
+      requireWriter(session);
+      const user = await findInOrg(session, userId);
+      if (user.id === session.userId)
+        throw new ValidationError('id', 'id: you cannot remove yourself');
+      if (user.role === 'owner') {
+        if (session.role !== 'owner') throw new ForbiddenError('Only an owner can remove an owner');
+        const [owners] = await db
+          .select({ n: count() })
+          .from(users)
+          .where(and(eq(users.organisationId, session.organisationId), eq(users.role, 'owner')));
+        if ((owners?.n ?? 0) <= 1)
+          throw new ValidationError('id', 'id: the last owner cannot be removed');
+      }
+      await db
+        .delete(users)
+        .where(and(eq(users.id, user.id), eq(users.organisationId, session.organisationId)));
+      await recordAudit(db, session, 'user.removed', user.id);
+      return user;
+    },
+  };
+}

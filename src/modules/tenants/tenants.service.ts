@@ -1,0 +1,168 @@
+import { and, count, eq, inArray, ne } from 'drizzle-orm';
+import { apiKeys, organisations, type TenantRow, tenants } from '../../db/schema.ts';
+import type { Deps, Tx } from '../../lib/deps.ts';
+import { NotFoundError, PlanLimitExceededError } from '../../lib/errors.ts';
+import { parseInput } from '../../lib/validation.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { requireWriter, type Session } from '../auth/session.ts';
+import { PLAN_LIMITS } from '../organisations/plans.ts';
+import { cellsOfRegion, pickCell } from './cells.ts';
+import { generateTenantId } from './tenant-id.ts';
+import { createTenantSchema, tenantFilterSchema, updateTenantSchema } from './tenants.schemas.ts';
+
+export type TenantsService = ReturnType<typeof createTenantsService>;
+
+const ID_ATTEMPTS = 5;
+
+export function createTenantsService({ db, clock, random, config, events }: Deps) {
+  /** Tenants the session may see: its organisation's, not deleted. */
+  const visible = (session: Session, id: string) =>
+    and(
+      eq(tenants.id, id),
+      eq(tenants.organisationId, session.organisationId),
+      ne(tenants.status, 'deleted'),
+    );
+
+  const keyHashesOf = async (tx: Tx, tenantId: string): Promise<string[]> => {
+    const rows = await tx
+      .select({ hash: apiKeys.hash, previousHash: apiKeys.previousHash })
+      .from(apiKeys)
+      .where(eq(apiKeys.tenantId, tenantId));
+    return rows.flatMap((r) => (r.previousHash ? [r.hash, r.previousHash] : [r.hash]));
+  };
+
+  const setStatus = async (
+    session: Session,
+    id: string,
+    status: 'active' | 'suspended' | 'deleted',
+  ) => {
+    requireWriter(session);
+    const now = clock.now();
+    const { row, hashes } = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(tenants)
+        .set({ status, updatedAt: now, deletedAt: status === 'deleted' ? now : null })
+        .where(visible(session, id))
+        .returning();
+      if (!row) throw new NotFoundError('Tenant', id);
+      return { row, hashes: status === 'active' ? [] : await keyHashesOf(tx, id) };
+    });
+    if (hashes.length > 0) await events.publish('keys.invalidated', { hashes });
+    await recordAudit(db, session, `tenant.${status === 'active' ? 'resumed' : status}`, id);
+    return row;
+  };
+
+  return {
+    /** RQB filter for the tenants a session lists; GraphQL plans its query around it. */
+    listFilter(session: Session, filter: unknown = {}) {
+      const { environment } = parseInput(tenantFilterSchema, filter);
+      return {
+        organisationId: session.organisationId,
+        status: { ne: 'deleted' as const },
+        ...(environment ? { environment } : {}),
+      };
+    },
+
+    list(session: Session, filter: unknown = {}): Promise<TenantRow[]> {
+      return db.query.tenants.findMany({
+        where: this.listFilter(session, filter),
+        orderBy: { createdAt: 'asc', id: 'asc' },
+      });
+    },
+
+    async get(session: Session, id: string): Promise<TenantRow> {
+      const [row] = await db.select().from(tenants).where(visible(session, id));
+      if (!row) throw new NotFoundError('Tenant', id);
+      return row;
+    },
+
+    /**
+     * Race-free plan limit: the organisation row is locked while live tenants are counted and the
+     * new one inserted, so concurrent creates queue up instead of all seeing room for one more.
+     */
+    async create(session: Session, input: unknown): Promise<TenantRow> {
+      requireWriter(session);
+      const { displayName, environment, region: requested } = parseInput(createTenantSchema, input);
+      const region = requested ?? config.defaultRegion;
+      const candidates = cellsOfRegion(config.cells, region);
+      const now = clock.now();
+      const row = await db.transaction(async (tx) => {
+        const [org] = await tx
+          .select({ plan: organisations.billingPlan })
+          .from(organisations)
+          .where(eq(organisations.id, session.organisationId))
+          .for('update');
+        const limit = PLAN_LIMITS[org!.plan].maxTenants;
+        const [live] = await tx
+          .select({ n: count() })
+          .from(tenants)
+          .where(
+            and(eq(tenants.organisationId, session.organisationId), ne(tenants.status, 'deleted')),
+          );
+        if ((live?.n ?? 0) >= limit) throw new PlanLimitExceededError(org!.plan, 'tenants', limit);
+
+        const load = await tx
+          .select({ cell: tenants.cell, n: count() })
+          .from(tenants)
+          .where(
+            and(
+              inArray(
+                tenants.cell,
+                candidates.map((c) => c.cell),
+              ),
+              ne(tenants.status, 'deleted'),
+            ),
+          )
+          .groupBy(tenants.cell);
+        const cell = pickCell(candidates, new Map(load.map((l) => [l.cell, l.n])));
+
+        // IDs are never reused: deleted tenants keep their row, so the primary key guards reuse.
+        for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
+          const [inserted] = await tx
+            .insert(tenants)
+            .values({
+              id: generateTenantId(displayName, random),
+              organisationId: session.organisationId,
+              displayName,
+              environment,
+              region,
+              cell: cell.cell,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .onConflictDoNothing({ target: tenants.id })
+            .returning();
+          if (inserted) return inserted;
+        }
+        throw new Error(`no free tenant id after ${ID_ATTEMPTS} attempts`);
+      });
+      await recordAudit(db, session, 'tenant.created', row.id);
+      return row;
+    },
+
+    /** Display name and environment change; the ID never does. */
+    async update(session: Session, id: string, input: unknown): Promise<TenantRow> {
+      requireWriter(session);
+      const { displayName, environment } = parseInput(updateTenantSchema, input);
+      const [row] = await db
+        .update(tenants)
+        .set({
+          ...(displayName != null ? { displayName } : {}),
+          ...(environment != null ? { environment } : {}),
+          updatedAt: clock.now(),
+        })
+        .where(visible(session, id))
+        .returning();
+      if (!row) throw new NotFoundError('Tenant', id);
+      await recordAudit(db, session, 'tenant.updated', id);
+      return row;
+    },
+
+    /** Soft delete: gone from lists and lookups, keys stop working, the ID is never reused. */
+    delete: (session: Session, id: string) => setStatus(session, id, 'deleted'),
+
+    /** A suspended tenant's keys all fail verification until it is resumed. */
+    suspend: (session: Session, id: string) => setStatus(session, id, 'suspended'),
+    resume: (session: Session, id: string) => setStatus(session, id, 'active'),
+  };
+}

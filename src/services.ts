@@ -1,0 +1,21 @@
+import type { Deps } from './lib/deps.ts';
+import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
+import { createAuthService } from './modules/auth/auth.service.ts';
+import type { TokenSettings } from './modules/auth/tokens.ts';
+import { createOrganisationsService } from './modules/organisations/organisations.service.ts';
+import { createUsersService } from './modules/organisations/users.service.ts';
+import { createTenantsService } from './modules/tenants/tenants.service.ts';
+
+/** Every door (GraphQL, REST, verify, jobs) calls these; rules and authorization live here. */
+export function createServices(deps: Deps, tokenSettings: TokenSettings) {
+  const tenants = createTenantsService(deps);
+  return {
+    auth: createAuthService(deps, tokenSettings),
+    users: createUsersService(deps),
+    organisations: createOrganisationsService(deps),
+    tenants,
+    apiKeys: createApiKeysService(deps, tenants),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
