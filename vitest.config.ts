@@ -1,0 +1,25 @@
+import { createRequire } from 'node:module';
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+const postgresUrl = process.env.TEST_DATABASE_URL;
+
+export default defineConfig({
+  resolve: {
+    // One graphql module instance, or schema objects come "from another module or realm".
+    alias: { graphql: require.resolve('graphql/index.js') },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // Every file runs on embedded PGlite, and again on PostgreSQL when TEST_DATABASE_URL is set.
+    projects: [
+      { extends: true, test: { name: 'pglite', env: { TEST_DATABASE_URL: '' } } },
+      ...(postgresUrl
+        ? [{ extends: true, test: { name: 'postgres', env: { TEST_DATABASE_URL: postgresUrl } } }]
+        : []),
+    ],
+  },
+});
