@@ -16,9 +16,9 @@ export default defineConfig({
     pool: 'forks',
     // Every file runs on embedded PGlite, and again on PostgreSQL when TEST_DATABASE_URL is set.
     projects: [
-      { extends: true, test: { name: 'pglite', env: { TEST_DATABASE_URL: '' } } },
+      { extends: true as const, test: { name: 'pglite', env: { TEST_DATABASE_URL: '' } } },
       ...(postgresUrl
-        ? [{ extends: true, test: { name: 'postgres', env: { TEST_DATABASE_URL: postgresUrl } } }]
+        ? [{ extends: true as const, test: { name: 'postgres', env: { TEST_DATABASE_URL: postgresUrl } } }]
         : []),
     ],
   },

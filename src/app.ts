@@ -10,6 +10,7 @@ import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { verifyRoutes } from './modules/verify/verify.route.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface AppOverrides {
@@ -65,6 +66,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const yoga = createGraphQLServer({ config, db: database.db, services, logger });
   const server = createHttpServer(
     [
+      ...verifyRoutes(services.verify),
       { path: '/graphql', handler: (req, res) => yoga(req, res, { req }) },
       ...healthRoutes(database),
     ],
@@ -78,6 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     deps,
     async start() {
       await events.start();
+      services.verify.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
@@ -89,6 +92,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.verify.stop();
       await events.stop();
       if (ownsDatabase) await database.close();
     },
