@@ -1,7 +1,9 @@
 import { builder } from '../../graphql/builder.ts';
 import { sessionOf } from '../../graphql/context.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
+import { hostsOf } from '../tenants/cells.ts';
 import type { IssuedApiKey } from './api-keys.service.ts';
+import { buildClientConfig, type ClientConfig } from './client-config.ts';
 import { SCOPES } from './scopes.ts';
 
 export const ApiKeyRef = builder.drizzleObject('apiKeys', {
@@ -25,11 +27,41 @@ export const ApiKeyRef = builder.drizzleObject('apiKeys', {
   }),
 });
 
+const ClientConfigRef = builder.objectRef<ClientConfig>('ClientConfig').implement({
+  description: 'One block per signal the key may write; null where the key lacks that scope.',
+  fields: (t) => ({
+    prometheusRemoteWrite: t.exposeString('prometheusRemoteWrite', {
+      nullable: true,
+      description: 'Prometheus remote_write (prometheus.yml).',
+    }),
+    grafanaAlloy: t.exposeString('grafanaAlloy', {
+      nullable: true,
+      description: 'Grafana Alloy components.',
+    }),
+    openTelemetryCollector: t.exposeString('openTelemetryCollector', {
+      nullable: true,
+      description:
+        'OpenTelemetry Collector extension, exporters and pipelines (otlp receiver assumed).',
+    }),
+  }),
+});
+
 const IssuedApiKeyRef = builder.objectRef<IssuedApiKey>('IssuedApiKey').implement({
   description: 'The only response that ever contains the full key: store it now.',
   fields: (t) => ({
     key: t.exposeString('key'),
     apiKey: t.field({ type: ApiKeyRef, resolve: (r) => r.apiKey }),
+    clientConfig: t.field({
+      type: ClientConfigRef,
+      description: "Collector configuration for this key and the tenant's hosts, ready to paste.",
+      resolve: (r, _args, ctx) =>
+        buildClientConfig({
+          tenantId: r.tenant.id,
+          key: r.key,
+          scopes: r.apiKey.scopes,
+          hosts: hostsOf(ctx.config.cells, r.tenant.cell),
+        }),
+    }),
   }),
 });
 

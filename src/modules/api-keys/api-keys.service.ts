@@ -1,5 +1,11 @@
 import { and, count, eq, isNull, ne } from 'drizzle-orm';
-import { type ApiKeyRow, apiKeys, organisations, tenants } from '../../db/schema.ts';
+import {
+  type ApiKeyRow,
+  apiKeys,
+  organisations,
+  type TenantRow,
+  tenants,
+} from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -16,6 +22,7 @@ import { DEFAULT_SCOPES } from './scopes.ts';
 export interface IssuedApiKey {
   key: string;
   apiKey: ApiKeyRow;
+  tenant: TenantRow;
 }
 
 export type ApiKeysService = ReturnType<typeof createApiKeysService>;
@@ -92,7 +99,7 @@ export function createApiKeysService(
         return row!;
       });
       await recordAudit(db, session, 'api_key.created', apiKey.id);
-      return { key, apiKey };
+      return { key, apiKey, tenant };
     },
 
     /** Idempotent; every instance drops the key from its cache (NOTIFY). */
@@ -140,7 +147,7 @@ export function createApiKeysService(
       // Cached entries of the old secret carry the grace expiry only after a fresh lookup.
       await events.publish('keys.invalidated', { hashes: [existing.hash, ...dropped] });
       await recordAudit(db, session, 'api_key.rolled', keyId);
-      return { key, apiKey: row };
+      return { key, apiKey: row, tenant: await tenantsService.get(session, row.tenantId) };
     },
   };
 }
