@@ -45,7 +45,8 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
         .where(visible(session, id))
         .returning();
       if (!row) throw new NotFoundError('Tenant', id);
-      return { row, hashes: status === 'active' ? [] : await keyHashesOf(tx, id) };
+      // Resuming evicts too: the suspension may be cached as a refusal.
+      return { row, hashes: await keyHashesOf(tx, id) };
     });
     if (hashes.length > 0) await events.publish('keys.invalidated', { hashes });
     await recordAudit(db, session, `tenant.${status === 'active' ? 'resumed' : status}`, id);

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/lib/clock.ts';
+import { useTestServer } from './helpers/app.ts';
+import { createApiKey, createTenant, signupOrg } from './helpers/factories.ts';
+import { basic, bearer, verifyRequest } from './helpers/http.ts';
+
+const clock = new ManualClock(new Date());
+const server = useTestServer({ overrides: { clock } });
+
+async function setup(scopes?: string[], expiresAt?: string) {
+  const org = await signupOrg(server());
+  const tenant = await createTenant(server(), org.token);
+  const key = await createApiKey(server(), org.token, tenant.id, { scopes, expiresAt });
+  return { org, tenant, key };
+}
+
+const mutate = (query: string, variables: Record<string, unknown>, token: string) =>
+  server().gql(query, variables, token);
+
+describe('GET /auth/verify', () => {
+  it('accepts bearer and basic auth and returns the tenant in X-Scope-OrgID', async () => {
+    const { tenant, key } = await setup();
+    const viaBearer = await verifyRequest(server().url, bearer(key.key));
+    expect(viaBearer).toMatchObject({ status: 200, orgId: tenant.id });
+    const viaBasic = await verifyRequest(server().url, basic(tenant.id, key.key), 'logs:write');
+    expect(viaBasic).toMatchObject({ status: 200, orgId: tenant.id });
+    // Envoy ext_authz appends the original path.
+    const res = await fetch(`${server().url}/auth/verify/api/v1/push`, {
+      headers: { authorization: bearer(key.key), 'x-required-scope': 'metrics:write' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-scope-orgid')).toBe(tenant.id);
+  });
+
+  it('gives the same 401 for every cause, and 403 for a missing scope', async () => {
+    const { org, tenant, key } = await setup(['metrics:write']);
+    const other = await createTenant(server(), org.token, { displayName: 'Other' });
+    const otherKey = await createApiKey(server(), org.token, other.id);
+    const flipped = `${key.key.slice(0, -1)}${key.key.endsWith('A') ? 'B' : 'A'}`;
+    const causes = {
+      missing: undefined,
+      checksum: bearer(flipped),
+      garbage: bearer('xag_nope'),
+      wrongTenantInBasic: basic(tenant.id, otherKey.key),
+      unknownTenantInBasic: basic('xs_nobody_aaaaaaaa', key.key),
+      emptyBasic: 'Basic ',
+      nonBase64: 'Basic %%%%',
+      noColon: `Basic ${Buffer.from('justakey').toString('base64')}`,
+      unicode: `Basic ${Buffer.from(`ténant:${key.key}`).toString('base64')}`,
+      huge: bearer('x'.repeat(10_000)),
+      schemeOnly: 'Bearer',
+    };
+    const bodies = new Set<string>();
+    for (const [cause, header] of Object.entries(causes)) {
+      const res = await verifyRequest(server().url, header);
+      expect(res.status, cause).toBe(401);
+      expect(res.orgId, cause).toBeNull();
+      bodies.add(res.body);
+    }
+    expect(bodies.size).toBe(1);
+    const noScope = await verifyRequest(server().url, bearer(key.key), 'logs:write');
+    expect(noScope.status).toBe(403);
+    expect(noScope.body).toContain('logs:write');
+    const badScope = await verifyRequest(server().url, bearer(key.key), 'everything');
+    expect(badScope.status).toBe(400);
+  });
+
+  it('refuses a revoked key at once on this instance', async () => {
+    const { org, key } = await setup();
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(200);
+    await mutate(
+      'mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }',
+      { id: key.id },
+      org.token,
+    );
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(401);
+  });
+
+  it('stops a key at its exact expiry even while cached', async () => {
+    const expiresAt = new Date(clock.now().getTime() + 60_000);
+    const { key } = await setup(undefined, expiresAt.toISOString());
+    clock.set(new Date(expiresAt.getTime() - 1));
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(200);
+    clock.set(expiresAt);
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(401);
+  });
+
+  it('refuses every key of a suspended or deleted tenant, across signals', async () => {
+    const { org, tenant, key } = await setup();
+    for (const scope of ['metrics:write', 'logs:write', 'traces:write']) {
+      expect((await verifyRequest(server().url, bearer(key.key), scope)).status).toBe(200);
+    }
+    await mutate(
+      'mutation($id: ID!) { suspendTenant(id: $id) { __typename } }',
+      { id: tenant.id },
+      org.token,
+    );
+    for (const scope of ['metrics:write', 'logs:write', 'traces:write']) {
+      expect((await verifyRequest(server().url, bearer(key.key), scope)).status).toBe(401);
+    }
+    await mutate(
+      'mutation($id: ID!) { resumeTenant(id: $id) { __typename } }',
+      { id: tenant.id },
+      org.token,
+    );
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(200);
+    await mutate(
+      'mutation($id: ID!) { deleteTenant(id: $id) { __typename } }',
+      { id: tenant.id },
+      org.token,
+    );
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(401);
+  });
+
+  it('rolls a key: new secret at once, old one until the grace period ends', async () => {
+    const { org, key } = await setup();
+    const rolled = await mutate(
+      `mutation($id: ID!) { rollApiKey(id: $id, gracePeriodSeconds: 300) {
+        ... on IssuedApiKey { key apiKey { prefix previousPrefix previousExpiresAt } } } }`,
+      { id: key.id },
+      org.token,
+    );
+    const issued = rolled.data.rollApiKey;
+    expect(issued.key).not.toBe(key.key);
+    expect(issued.apiKey.previousPrefix).toBe(key.prefix);
+    expect(issued.apiKey.prefix).toBe(issued.key.slice(0, 8));
+    expect((await verifyRequest(server().url, bearer(issued.key))).status).toBe(200);
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(200);
+    clock.advance(301_000);
+    expect((await verifyRequest(server().url, bearer(key.key))).status).toBe(401);
+    expect((await verifyRequest(server().url, bearer(issued.key))).status).toBe(200);
+
+    const immediate = await mutate(
+      'mutation($id: ID!) { rollApiKey(id: $id, gracePeriodSeconds: 0) { ... on IssuedApiKey { key } } }',
+      { id: key.id },
+      org.token,
+    );
+    expect((await verifyRequest(server().url, bearer(issued.key))).status).toBe(401);
+    expect((await verifyRequest(server().url, bearer(immediate.data.rollApiKey.key))).status).toBe(
+      200,
+    );
+  });
+
+  it('records lastUsedAt in batches and shows it in apiKeys', async () => {
+    const { org, tenant, key } = await setup();
+    const statements: string[] = [];
+    const off = server().database.onQuery((q) => statements.push(q));
+    for (let i = 0; i < 20; i++) await verifyRequest(server().url, bearer(key.key));
+    off();
+    expect(statements.filter((s) => /update\s+"?api_keys/i.test(s))).toHaveLength(0);
+    await server().app.services.verify.flushLastUsed();
+    const res = await server().gql(
+      'query($t: ID!) { apiKeys(tenantId: $t) { ... on QueryApiKeysSuccess { data { id lastUsedAt } } } }',
+      { t: tenant.id },
+      org.token,
+    );
+    const listed = res.data.apiKeys.data.find((k: { id: string }) => k.id === key.id);
+    expect(listed.lastUsedAt).toBe(
+      clock
+        .now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+    );
+  });
+});
