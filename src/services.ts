@@ -5,6 +5,7 @@ import type { TokenSettings } from './modules/auth/tokens.ts';
 import { createOrganisationsService } from './modules/organisations/organisations.service.ts';
 import { createUsersService } from './modules/organisations/users.service.ts';
 import { createTenantsService } from './modules/tenants/tenants.service.ts';
+import { createUsageService } from './modules/usage/usage.service.ts';
 import { createVerifyService } from './modules/verify/verify.service.ts';
 
 /** Every door (GraphQL, REST, verify, jobs) calls these; rules and authorization live here. */
@@ -17,6 +18,7 @@ export function createServices(deps: Deps, tokenSettings: TokenSettings) {
     tenants,
     apiKeys: createApiKeysService(deps, tenants),
     verify: createVerifyService(deps),
+    usage: createUsageService(deps, tenants),
   };
 }
 
