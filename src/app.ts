@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { healthRoutes } from './http/health.ts';
 import { createHttpServer } from './http/server.ts';
@@ -10,6 +11,8 @@ import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { restRoutes } from './modules/rest/rest-routes.ts';
+import { createUsageSync, type UsageSync } from './modules/usage/usage-sync.ts';
 import { verifyRoutes } from './modules/verify/verify.route.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -26,6 +29,7 @@ export interface App {
   database: Database;
   services: Services;
   deps: Deps;
+  usageSync: UsageSync;
   start(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
 }
@@ -67,20 +71,26 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const server = createHttpServer(
     [
       ...verifyRoutes(services.verify),
+      ...restRoutes(services, deps),
       { path: '/graphql', handler: (req, res) => yoga(req, res, { req }) },
       ...healthRoutes(database),
     ],
     logger,
   );
+  const webSocket = attachGraphQLWebSocket(server, yoga);
+  const usageSync = createUsageSync(deps, database);
 
   return {
     config,
     database,
     services,
     deps,
+    usageSync,
     async start() {
       await events.start();
       services.verify.start();
+      services.usageFeed.start();
+      usageSync.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve());
@@ -90,6 +100,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       return { port, url: `http://${host}:${port}` };
     },
     async stop() {
+      await usageSync.stop();
+      services.usageFeed.stop();
+      // Open WebSockets would keep server.close() waiting: clients get 1001 first.
+      await webSocket.dispose();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.verify.stop();

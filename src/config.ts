@@ -21,6 +21,17 @@ export const DEFAULT_CELLS: Cell[] = [
   },
 ];
 
+/**
+ * PromQL run by the usage sync. `$RANGE` becomes the time since the start of the month (UTC), so
+ * increase() gives month-to-date bytes, counter resets included. Each result series carries
+ * the tenant ID in its `user`, `tenant` or `org_id` label.
+ */
+export const DEFAULT_USAGE_QUERIES = {
+  activeSeries: 'sum by (user) (cortex_ingester_active_series)',
+  logsBytes: 'sum by (tenant) (increase(loki_distributor_bytes_received_total[$RANGE]))',
+  tracesBytes: 'sum by (tenant) (increase(tempo_distributor_bytes_received_total[$RANGE]))',
+};
+
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -47,6 +58,11 @@ const envSchema = z.object({
   KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(100_000),
   USAGE_SYNC_INTERVAL_S: z.coerce.number().min(1).default(60),
   USAGE_PROMETHEUS_URL: z.string().url().optional(),
+  USAGE_SOURCE_TIMEOUT_S: z.coerce.number().min(0.1).max(60).default(10),
+  USAGE_QUERY_ACTIVE_SERIES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.activeSeries),
+  USAGE_QUERY_LOGS_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.logsBytes),
+  USAGE_QUERY_TRACES_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.tracesBytes),
+  USAGE_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(35),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -62,7 +78,13 @@ export type Config = {
   cells: Cell[];
   defaultRegion: string;
   keyCache: { ttlSeconds: number; maxEntries: number };
-  usage: { intervalSeconds: number; prometheusUrl: string | undefined };
+  usage: {
+    intervalSeconds: number;
+    prometheusUrl: string | undefined;
+    timeoutMs: number;
+    historyDays: number;
+    queries: typeof DEFAULT_USAGE_QUERIES;
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 };
 
@@ -99,7 +121,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cells,
     defaultRegion: e.DEFAULT_REGION,
     keyCache: { ttlSeconds: e.KEY_CACHE_TTL_S, maxEntries: e.KEY_CACHE_MAX_ENTRIES },
-    usage: { intervalSeconds: e.USAGE_SYNC_INTERVAL_S, prometheusUrl: e.USAGE_PROMETHEUS_URL },
+    usage: {
+      intervalSeconds: e.USAGE_SYNC_INTERVAL_S,
+      prometheusUrl: e.USAGE_PROMETHEUS_URL,
+      timeoutMs: e.USAGE_SOURCE_TIMEOUT_S * 1000,
+      historyDays: e.USAGE_HISTORY_DAYS,
+      queries: {
+        activeSeries: e.USAGE_QUERY_ACTIVE_SERIES,
+        logsBytes: e.USAGE_QUERY_LOGS_BYTES,
+        tracesBytes: e.USAGE_QUERY_TRACES_BYTES,
+      },
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

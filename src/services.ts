@@ -6,11 +6,13 @@ import { createOrganisationsService } from './modules/organisations/organisation
 import { createUsersService } from './modules/organisations/users.service.ts';
 import { createTenantsService } from './modules/tenants/tenants.service.ts';
 import { createUsageService } from './modules/usage/usage.service.ts';
+import { createUsageFeed } from './modules/usage/usage-feed.ts';
 import { createVerifyService } from './modules/verify/verify.service.ts';
 
 /** Every door (GraphQL, REST, verify, jobs) calls these; rules and authorization live here. */
 export function createServices(deps: Deps, tokenSettings: TokenSettings) {
   const tenants = createTenantsService(deps);
+  const usage = createUsageService(deps, tenants);
   return {
     auth: createAuthService(deps, tokenSettings),
     users: createUsersService(deps),
@@ -18,7 +20,8 @@ export function createServices(deps: Deps, tokenSettings: TokenSettings) {
     tenants,
     apiKeys: createApiKeysService(deps, tenants),
     verify: createVerifyService(deps),
-    usage: createUsageService(deps, tenants),
+    usage,
+    usageFeed: createUsageFeed(deps, usage),
   };
 }
 

@@ -121,11 +121,13 @@ export const usageSamples = pgTable(
     logsBytesThisMonth: doublePrecision('logs_bytes_this_month').notNull(),
     tracesBytesThisMonth: doublePrecision('traces_bytes_this_month').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.at] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.at] }), index('usage_samples_at_idx').on(t.at)],
 );
 
 export const usageSyncState = pgTable('usage_sync_state', {
   id: integer('id').primaryKey(),
+  /** floor(epoch / interval) of the last tick some instance ran: one sync per tick. */
+  lastTick: bigint('last_tick', { mode: 'number' }),
   lastAttemptAt: tz('last_attempt_at'),
   lastSuccessAt: tz('last_success_at'),
   lastError: text('last_error'),

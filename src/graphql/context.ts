@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { UnauthenticatedError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Session } from '../modules/auth/session.ts';
+import type { AuthenticatedSession, Session } from '../modules/auth/session.ts';
 import type { Services } from '../services.ts';
 
 export interface GraphQLContext {
@@ -11,7 +11,7 @@ export interface GraphQLContext {
   services: Services;
   logger: Logger;
   /** Null for anonymous callers; authError says why a presented token was refused. */
-  session: (Session & { expiresAt: Date }) | null;
+  session: AuthenticatedSession | null;
   authError: UnauthenticatedError | null;
 }
 

@@ -5,6 +5,7 @@ import '../modules/auth/auth.graphql.ts';
 import '../modules/organisations/organisations.graphql.ts';
 import '../modules/tenants/tenants.graphql.ts';
 import '../modules/api-keys/api-keys.graphql.ts';
+import '../modules/usage/usage.graphql.ts';
 
 /** Built once per process: types are registered by the domain modules imported above. */
 export const schema = builder.toSchema();

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { InputValidationError } from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../lib/errors.ts';
@@ -45,6 +45,23 @@ function maskError(logger: Logger) {
   };
 }
 
+/** Yoga answers a POST it cannot parse with an empty 415; this one says what to send instead. */
+const explainUnsupportedMediaType: Plugin = {
+  onRequestParse({ request, requestParser, endResponse, fetchAPI }) {
+    if (requestParser || request.method !== 'POST') return;
+    const type = request.headers.get('content-type');
+    const message = `Unsupported Content-Type ${type ? JSON.stringify(type) : '(none)'}: send a JSON body with "Content-Type: application/json"`;
+    endResponse(
+      new fetchAPI.Response(
+        JSON.stringify({ errors: [{ message, extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] }),
+        { status: 415, headers: { 'content-type': 'application/json; charset=utf-8' } },
+      ),
+    );
+  },
+};
+
+const stringOrNull = (v: unknown) => (typeof v === 'string' ? v : null);
+
 export interface YogaDeps {
   config: Config;
   db: Db;
@@ -74,6 +91,7 @@ export function createGraphQLServer(deps: YogaDeps) {
     maskedErrors: { maskError: maskError(deps.logger) },
     // Relay-shaped queries are deep (connection -> edges -> node -> relation -> field).
     plugins: [
+      explainUnsupportedMediaType,
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },
         maxAliases: { n: 20 },
@@ -82,7 +100,12 @@ export function createGraphQLServer(deps: YogaDeps) {
         blockFieldSuggestion: { enabled: false },
       }),
     ],
-    context: ({ request }) => makeContext(request.headers.get('authorization')),
+    // HTTP sends the token as a header; graphql-ws in connectionParams.authorization.
+    context: (initial: { request?: Request; connectionParams?: Record<string, unknown> }) =>
+      makeContext(
+        initial.request?.headers.get('authorization') ??
+          stringOrNull(initial.connectionParams?.authorization),
+      ),
   });
 }
 

@@ -5,8 +5,8 @@ import type { Logger } from './logger.ts';
 export interface EventMap {
   /** API key secrets that must stop working now (revoked, tenant deleted or suspended). */
   'keys.invalidated': { hashes: string[] };
-  /** Usage sync committed new numbers for these organisations. */
-  'usage.synced': { organisationIds: string[]; at: string };
+  /** Usage sync committed new numbers (every instance re-reads what its subscribers need). */
+  'usage.synced': { at: string };
 }
 export type Topic = keyof EventMap;
 type Handler<T extends Topic> = (payload: EventMap[T]) => void;

@@ -41,14 +41,17 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Starts the real server on an ephemeral port over this file's own database. */
 export async function startTestServer(
   options: {
-    env?: Record<string, string>;
+    /** Extra environment; a function is read at start (e.g. a fixture's URL known only then). */
+    env?: Record<string, string> | (() => Record<string, string>);
     overrides?: AppOverrides;
     testDatabase?: TestDatabase;
   } = {},
 ): Promise<TestServer> {
   const testDatabase = options.testDatabase ?? (await createTestDatabase());
   const database = await testDatabase.open();
-  const config = loadConfig(testEnv(options.env));
+  const config = loadConfig(
+    testEnv(typeof options.env === 'function' ? options.env() : options.env),
+  );
   const app = await createApp(config, {
     logger: createLogger('silent'),
     ...options.overrides,

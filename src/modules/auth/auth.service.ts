@@ -11,7 +11,7 @@ import { newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
-import type { Session } from './session.ts';
+import type { AuthenticatedSession, Session } from './session.ts';
 import { issueToken, type TokenSettings, verifyToken } from './tokens.ts';
 
 export interface AuthResult {
@@ -84,7 +84,7 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
     },
 
     /** Token -> session. The user must still exist and the token must postdate any password change. */
-    async authenticate(token: string): Promise<Session & { expiresAt: Date }> {
+    async authenticate(token: string): Promise<AuthenticatedSession> {
       const claims = await verifyToken(tokenSettings, clock, token);
       const [user] = await db
         .select({
@@ -103,6 +103,7 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
         organisationId: user.organisationId,
         role: user.role,
         expiresAt: claims.expiresAt,
+        tokenVersion: user.tokenVersion,
       };
     },
 

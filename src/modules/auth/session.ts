@@ -10,6 +10,12 @@ export interface Session {
   role: Role;
 }
 
+/** A session proven by a token: it ends at expiresAt, or when the user's token version moves on. */
+export interface AuthenticatedSession extends Session {
+  expiresAt: Date;
+  tokenVersion: number;
+}
+
 /** Owners and admins change things; viewers only read. */
 export function requireWriter(session: Session): void {
   if (session.role === 'viewer') {

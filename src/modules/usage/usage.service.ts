@@ -1,4 +1,4 @@
-import { and, eq, gte, lte, ne, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lte, ne, sql } from 'drizzle-orm';
 import {
   organisations,
   tenants,
@@ -7,7 +7,7 @@ import {
   usageSyncState,
 } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
-import { ValidationError } from '../../lib/errors.ts';
+import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import type { Session } from '../auth/session.ts';
 import { type BillingPlan, PLAN_LIMITS } from '../organisations/plans.ts';
 import type { TenantsService } from '../tenants/tenants.service.ts';
@@ -70,10 +70,12 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
   };
 
   return {
-    /** The guide's org summary: plan, series against the plan maximum, bytes this month. */
-    async orgSummary(session: Session): Promise<OrgUsage> {
-      const [row] = await db
+    /** Summaries of many organisations in one statement (the subscription fan-out uses it). */
+    async summariesFor(organisationIds: string[]): Promise<Map<string, OrgUsage>> {
+      if (organisationIds.length === 0) return new Map();
+      const rows = await db
         .select({
+          organisationId: organisations.id,
           plan: organisations.billingPlan,
           activeSeries: sql<number>`coalesce(sum(${usageCurrent.activeSeries}), 0)::float8`,
           logs: sql<number>`coalesce(sum(${usageCurrent.logsBytesThisMonth}), 0)::float8`,
@@ -85,32 +87,65 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
           and(eq(tenants.organisationId, organisations.id), ne(tenants.status, 'deleted')),
         )
         .leftJoin(usageCurrent, eq(usageCurrent.tenantId, tenants.id))
-        .where(eq(organisations.id, session.organisationId))
-        .groupBy(organisations.billingPlan);
-      const plan = row!.plan;
-      const max = PLAN_LIMITS[plan].maxActiveSeries;
-      return {
-        organisationId: session.organisationId,
-        billingPlan: plan,
-        activeSeries: Number(row!.activeSeries),
-        planMaxActiveSeries: max,
-        pctUsed: Math.round((Number(row!.activeSeries) / max) * 10_000) / 100,
-        logsBytesThisMonth: Number(row!.logs),
-        tracesBytesThisMonth: Number(row!.traces),
-        syncedAt: await lastSuccess(),
-      };
+        .where(inArray(organisations.id, organisationIds))
+        .groupBy(organisations.id, organisations.billingPlan);
+      const syncedAt = await lastSuccess();
+      return new Map(
+        rows.map((row) => {
+          const max = PLAN_LIMITS[row.plan].maxActiveSeries;
+          const activeSeries = Number(row.activeSeries);
+          return [
+            row.organisationId,
+            {
+              organisationId: row.organisationId,
+              billingPlan: row.plan,
+              activeSeries,
+              planMaxActiveSeries: max,
+              pctUsed: Math.round((activeSeries / max) * 10_000) / 100,
+              logsBytesThisMonth: Number(row.logs),
+              tracesBytesThisMonth: Number(row.traces),
+              syncedAt,
+            },
+          ];
+        }),
+      );
+    },
+
+    /** Current usage of many live tenants in one statement; absent = deleted. */
+    async tenantUsagesFor(tenantIds: string[]): Promise<Map<string, TenantUsage>> {
+      if (tenantIds.length === 0) return new Map();
+      const rows = await db
+        .select({ id: tenants.id, usage: usageCurrent })
+        .from(tenants)
+        .leftJoin(usageCurrent, eq(usageCurrent.tenantId, tenants.id))
+        .where(and(inArray(tenants.id, tenantIds), ne(tenants.status, 'deleted')));
+      const syncedAt = rows.some((r) => !r.usage) ? await lastSuccess() : null;
+      return new Map(
+        rows.map(({ id, usage }) => [
+          id,
+          {
+            tenantId: id,
+            activeSeries: usage?.activeSeries ?? 0,
+            logsBytesThisMonth: usage?.logsBytesThisMonth ?? 0,
+            tracesBytesThisMonth: usage?.tracesBytesThisMonth ?? 0,
+            syncedAt: usage?.syncedAt ?? syncedAt,
+          },
+        ]),
+      );
+    },
+
+    /** The guide's org summary: plan, series against the plan maximum, bytes this month. */
+    async orgSummary(session: Session): Promise<OrgUsage> {
+      const summaries = await this.summariesFor([session.organisationId]);
+      return summaries.get(session.organisationId)!;
     },
 
     async tenantUsage(session: Session, tenantId: string): Promise<TenantUsage> {
       await tenantsService.get(session, tenantId);
-      const [row] = await db.select().from(usageCurrent).where(eq(usageCurrent.tenantId, tenantId));
-      return {
-        tenantId,
-        activeSeries: row?.activeSeries ?? 0,
-        logsBytesThisMonth: row?.logsBytesThisMonth ?? 0,
-        tracesBytesThisMonth: row?.tracesBytesThisMonth ?? 0,
-        syncedAt: row?.syncedAt ?? (await lastSuccess()),
-      };
+      const usages = await this.tenantUsagesFor([tenantId]);
+      const usage = usages.get(tenantId);
+      if (!usage) throw new NotFoundError('Tenant', tenantId);
+      return usage;
     },
 
     /** One sample per sync tick, summed over the organisation's live tenants. */
