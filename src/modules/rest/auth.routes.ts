@@ -1,0 +1,109 @@
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { formatDateTime } from '../../lib/datetime.ts';
+import { InvalidCredentialsError } from '../../lib/errors.ts';
+import type { Services } from '../../services.ts';
+import { changePasswordSchema, loginSchema, signupSchema } from '../auth/auth.schemas.ts';
+import type { AuthResult } from '../auth/auth.service.ts';
+import { HttpError } from './errors.ts';
+import type { LoginLimiter } from './login-limiter.ts';
+import { defineRoute, type RestRoute } from './rest-router.ts';
+import { presentUser, userResponse } from './users.routes.ts';
+import { timestampResponse } from './wire.ts';
+
+const tokenResponse = z.object({
+  token: z.string().meta({ description: 'Send as "Authorization: Bearer <token>".' }),
+  expires_at: timestampResponse,
+});
+const signupResponse = tokenResponse.extend({ user: userResponse });
+
+const presentToken = (r: AuthResult) => ({
+  token: r.token,
+  expires_at: formatDateTime(r.expiresAt),
+});
+
+const loginBody = z.strictObject({
+  email: loginSchema.shape.email,
+  password: loginSchema.shape.password,
+});
+const signupBody = z.strictObject({
+  organisation_name: signupSchema.shape.organisationName,
+  email: signupSchema.shape.email,
+  password: signupSchema.shape.password,
+});
+const passwordBody = z.strictObject({
+  current_password: changePasswordSchema.shape.currentPassword,
+  new_password: changePasswordSchema.shape.newPassword,
+});
+
+/** The limiter counts per email and client address (the socket's; proxies are not trusted). */
+const limiterKey = (email: string, req: IncomingMessage) =>
+  `${email.trim().toLowerCase()}\n${req.socket.remoteAddress ?? ''}`;
+
+export function authRoutes({ auth }: Services, limiter: LoginLimiter): RestRoute[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/auth/login',
+      tag: 'Auth',
+      summary: 'Log in; repeated failures for one email and address are refused with 429.',
+      auth: false,
+      body: loginBody,
+      response: tokenResponse,
+      handle: async ({ req, body }) => {
+        const key = limiterKey(body.email, req);
+        const wait = limiter.retryAfterSeconds(key);
+        if (wait > 0) {
+          throw new HttpError(
+            429,
+            'too_many_requests',
+            `Too many failed logins; try again in ${wait} s`,
+            { 'retry-after': String(wait) },
+          );
+        }
+        try {
+          const result = await auth.login(body);
+          limiter.reset(key);
+          return presentToken(result);
+        } catch (err) {
+          if (err instanceof InvalidCredentialsError) limiter.recordFailure(key);
+          throw err;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/signup',
+      tag: 'Auth',
+      summary: 'Create an organisation (free plan) with you as its owner, and log in.',
+      auth: false,
+      body: signupBody,
+      status: 201,
+      response: signupResponse,
+      handle: async ({ body }) => {
+        const result = await auth.signup({
+          organisationName: body.organisation_name,
+          email: body.email,
+          password: body.password,
+        });
+        return { ...presentToken(result), user: presentUser(result.user) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/password',
+      tag: 'Auth',
+      summary: 'Change your password; every earlier token stops working, use the one returned.',
+      auth: true,
+      body: passwordBody,
+      response: tokenResponse,
+      handle: async ({ session, body }) =>
+        presentToken(
+          await auth.changePassword(session, {
+            currentPassword: body.current_password,
+            newPassword: body.new_password,
+          }),
+        ),
+    }),
+  ];
+}

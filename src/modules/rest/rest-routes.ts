@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { authenticateHeader } from '../../graphql/context.ts';
+import type { Route } from '../../http/server.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { UnauthenticatedError } from '../../lib/errors.ts';
+import type { Services } from '../../services.ts';
+import { authRoutes } from './auth.routes.ts';
+import { dashboardRoutes } from './dashboard.routes.ts';
+import { keyRoutes } from './keys.routes.ts';
+import { LoginLimiter } from './login-limiter.ts';
+import { buildOpenApi } from './openapi.ts';
+import { createRestHandler, defineRoute, type RestRoute } from './rest-router.ts';
+import { tenantRoutes } from './tenants.routes.ts';
+import { userRoutes } from './users.routes.ts';
+
+/**
+ * The guide's REST API and the GraphQL features in the same style, as doors of the node:http
+ * server: a parameter-free path is registered exactly, others by the prefix before their first
+ * parameter; the REST router does the full matching.
+ */
+export function restRoutes(
+  services: Services,
+  { config, clock }: Pick<Deps, 'config' | 'clock'>,
+): Route[] {
+  const table: RestRoute[] = [
+    ...authRoutes(services, new LoginLimiter(clock)),
+    ...tenantRoutes(services, config),
+    ...keyRoutes(services, config),
+    ...dashboardRoutes(services, clock),
+    ...userRoutes(services),
+    defineRoute({
+      method: 'GET',
+      path: '/openapi.json',
+      tag: 'Meta',
+      summary: 'This document: OpenAPI 3.1, generated from the schemas that validate requests.',
+      auth: false,
+      response: z.looseObject({ openapi: z.string() }),
+      handle: async () => openapi,
+    }),
+  ];
+  const openapi = buildOpenApi(table);
+  const handler = createRestHandler(table, async (authorization) => {
+    const { session, authError } = await authenticateHeader(services, authorization);
+    if (!session) throw authError ?? new UnauthenticatedError();
+    return session;
+  });
+
+  const paths = new Set<string>();
+  for (const { path } of table) {
+    const param = path.indexOf('{');
+    paths.add(param === -1 ? path : path.slice(0, param));
+  }
+  return [...paths].map((path) => ({ path, handler }));
+}
