@@ -1,0 +1,48 @@
+import type { Config } from '../src/config.ts';
+import { ConflictError } from '../src/lib/errors.ts';
+import type { AuthResult } from '../src/modules/auth/auth.service.ts';
+import type { Services } from '../src/services.ts';
+
+/** The guide's training login (Exercise 4.1). Created only by `npm run demo`, never in production. */
+export const TRAINING = {
+  organisationName: 'xScaler Training',
+  email: 'training@example.com',
+  password: 'Training123!',
+  plan: 'scale',
+} as const;
+
+export class DemoRefusedError extends Error {}
+
+/** Default credentials must never reach production. */
+export function refuseInProduction(config: Pick<Config, 'env'>): void {
+  if (config.env === 'production') {
+    throw new DemoRefusedError(
+      'Refusing to create demo credentials with NODE_ENV=production: the training login is public.',
+    );
+  }
+}
+
+/**
+ * Creates the training organisation on the Scale plan with its owner, through the services
+ * (same rules as any signup). Idempotent: a second run logs in and makes sure of the plan.
+ */
+export async function seedTrainingOrganisation(
+  services: Services,
+  config: Pick<Config, 'env'>,
+): Promise<{ created: boolean; organisationId: string }> {
+  refuseInProduction(config);
+  let result: AuthResult;
+  let created = true;
+  try {
+    result = await services.auth.signup(TRAINING);
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    // Already there: the login fails (and we stop) if someone changed the password.
+    result = await services.auth.login(TRAINING);
+    created = false;
+  }
+  const { user } = result;
+  const session = { userId: user.id, organisationId: user.organisationId, role: user.role };
+  await services.organisations.changePlan(session, { plan: TRAINING.plan });
+  return { created, organisationId: user.organisationId };
+}
