@@ -89,13 +89,23 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) => ctx.services.users.create(sessionOf(ctx), args),
   }),
-  removeUser: t.field({
-    type: UserRef,
+  removeUser: t.drizzleField({
+    type: 'users',
     description: 'Removes a user; their tokens stop working at once.',
     authScopes: { authenticated: true },
     errors: { types: [NotFoundError, ValidationError], directResult: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.users.remove(sessionOf(ctx), String(args.id)),
+    resolve: async (query, _root, args, ctx) => {
+      const session = sessionOf(ctx);
+      const id = String(args.id);
+      // The answer is read before the row is gone: a User returned without the planned query
+      // is re-read by primary key, which fails once the user is deleted.
+      const before = await ctx.db.query.users.findFirst(
+        query({ where: { id, organisationId: session.organisationId } }),
+      );
+      const removed = await ctx.services.users.remove(session, id);
+      return before ?? removed;
+    },
   }),
   changePlan: t.field({
     type: OrganisationRef,
