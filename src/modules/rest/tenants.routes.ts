@@ -21,8 +21,8 @@ export const tenantResponse = z.object({
   metrics_host: z.string(),
   logs_host: z.string(),
   traces_host: z.string(),
-  status: z.enum(['active', 'suspended']),
   created_at: timestampResponse,
+  status: z.enum(['active', 'suspended']),
   updated_at: timestampResponse,
 });
 
@@ -37,8 +37,8 @@ export function presentTenant(row: TenantRow, config: Config): z.infer<typeof te
     metrics_host: hosts.metricsHost,
     logs_host: hosts.logsHost,
     traces_host: hosts.tracesHost,
-    status: row.status === 'suspended' ? 'suspended' : 'active',
     created_at: formatDateTime(row.createdAt),
+    status: row.status === 'suspended' ? 'suspended' : 'active',
     updated_at: formatDateTime(row.updatedAt),
   };
 }
