@@ -102,11 +102,12 @@ export function createRestHandler(
   return async (req, res, url) => {
     try {
       const segments = url.pathname.split('/');
-      const matches = compiled
+      const fitting = compiled
         .map(({ route, pattern }) => ({ route, params: matchPath(pattern, segments) }))
         .filter((m) => m.params !== null);
-      // Literal segments win over parameters: /users/me before /users/{id}.
-      matches.sort((a, b) => a.route.path.split('{').length - b.route.path.split('{').length);
+      // The most literal path wins: /users/me shadows /users/{id}.
+      const fewest = Math.min(...fitting.map((m) => Object.keys(m.params!).length));
+      const matches = fitting.filter((m) => Object.keys(m.params!).length === fewest);
       if (matches.length === 0) {
         throw new HttpError(404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       }
@@ -124,7 +125,8 @@ export function createRestHandler(
       const params = decodeParams(match.params!);
       const session = route.auth ? await authenticate(req.headers.authorization) : undefined;
       const query = parseWire(route.query ?? noFields, queryObject(url), 'query');
-      const body = parseWire(route.body ?? noFields, (await readJsonBody(req)) ?? {}, 'body');
+      const raw = await readJsonBody(req);
+      const body = parseWire(route.body ?? noFields, raw === undefined ? {} : raw, 'body');
       const context = { req, params, body, query, session: session! };
       const result = await route.handle(context);
       sendJson(res, route.status ?? 200, result);

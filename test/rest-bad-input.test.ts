@@ -1,0 +1,241 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from './helpers/app.ts';
+import { PASSWORD, uniqueEmail } from './helpers/factories.ts';
+import { type RestCall, type RestReply, restCall } from './helpers/rest.ts';
+
+/**
+ * Every route of /openapi.json gets the same bad inputs; each must be refused with its 4xx and
+ * the {"error","message"} body, never a 500, and nothing may be written.
+ */
+const server = useTestServer();
+const ids = { token: '', tenant: '', key: '', user: '' };
+const call = (method: string, path: string, c: RestCall = {}) =>
+  restCall(server().url, method, path, { token: ids.token, ...c });
+
+/** A valid body per route, so one broken field at a time is what gets refused. */
+const VALID_BODIES: Record<string, Record<string, unknown>> = {
+  'POST /auth/login': { email: 'nobody@example.com', password: 'x' },
+  'POST /auth/signup': { organisation_name: 'Org', email: 'new@example.com', password: PASSWORD },
+  'POST /auth/password': { current_password: PASSWORD, new_password: 'Another-Horse-10' },
+  'POST /tenants': { display_name: 'Billing', environment: 'dev' },
+  'PATCH /tenants/{id}': { display_name: 'Renamed' },
+  'POST /tenants/{id}/keys': { display_name: 'collector' },
+  'POST /tenants/{id}/keys/{key_id}/roll': { grace_period_seconds: 0 },
+  'POST /users': { email: 'new-user@example.com', password: PASSWORD, role: 'viewer' },
+  'PUT /organisation/plan': { plan: 'scale' },
+};
+
+interface Operation {
+  method: string;
+  path: string;
+  secured: boolean;
+  body?: { properties: Record<string, unknown> };
+}
+const operations: Operation[] = [];
+const methodsOf = (path: string) => operations.filter((o) => o.path === path).map((o) => o.method);
+const fill = (path: string) =>
+  path
+    .replace('/users/{id}', `/users/${ids.user}`)
+    .replace('{id}', ids.tenant)
+    .replace('{key_id}', ids.key);
+
+function expectError(reply: RestReply, status: number, error: string, field?: string) {
+  expect(reply.status, reply.text).toBe(status);
+  expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(reply.json).toMatchObject({ error, message: expect.any(String) });
+  if (field !== undefined) expect(reply.json.field).toBe(field);
+}
+
+beforeAll(async () => {
+  const email = uniqueEmail('owner');
+  const signup = await restCall(server().url, 'POST', '/auth/signup', {
+    body: { organisation_name: 'Bad Input Org', email, password: PASSWORD },
+  });
+  ids.token = signup.json.token;
+  ids.tenant = (
+    await call('POST', '/tenants', { body: { display_name: 'Payments', environment: 'prod' } })
+  ).json.id;
+  ids.key = (
+    await call('POST', `/tenants/${ids.tenant}/keys`, { body: { display_name: 'k' } })
+  ).json.id;
+  const user = await call('POST', '/users', {
+    body: { email: uniqueEmail('viewer'), password: PASSWORD, role: 'viewer' },
+  });
+  ids.user = user.json.id;
+
+  const doc = (await restCall(server().url, 'GET', '/openapi.json')).json;
+  for (const [path, item] of Object.entries<Record<string, any>>(doc.paths)) {
+    for (const [method, op] of Object.entries<any>(item)) {
+      operations.push({
+        method: method.toUpperCase(),
+        path,
+        secured: op.security.length > 0,
+        body: op.requestBody?.content['application/json'].schema,
+      });
+    }
+  }
+});
+
+describe('the bad-input matrix', () => {
+  it('covers every route, with a valid body for each route that takes one', () => {
+    expect(operations.length).toBeGreaterThanOrEqual(24);
+    const withBody = operations.filter((o) => o.body).map((o) => `${o.method} ${o.path}`);
+    expect(withBody.sort()).toEqual(Object.keys(VALID_BODIES).sort());
+  });
+
+  it('refuses missing and invalid tokens with 401 on every secured route', async () => {
+    for (const op of operations.filter((o) => o.secured)) {
+      for (const authorization of [undefined, 'Bearer not-a-jwt', 'Basic dXNlcjpwYXNz']) {
+        const headers = authorization ? { authorization } : undefined;
+        const reply = await restCall(server().url, op.method, fill(op.path), { headers });
+        expectError(reply, 401, 'unauthenticated');
+        expect(reply.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      }
+    }
+  });
+
+  it('answers a wrong method with 405 and the allowed methods', async () => {
+    for (const path of new Set(operations.map((o) => o.path))) {
+      const allowed = methodsOf(path);
+      const wrong = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((m) => !allowed.includes(m))!;
+      const reply = await call(wrong, fill(path));
+      expectError(reply, 405, 'method_not_allowed');
+      expect(reply.headers.get('allow')?.split(', ').sort()).toEqual([...allowed].sort());
+    }
+  });
+
+  it('refuses unknown query parameters and unknown body fields', async () => {
+    for (const op of operations) {
+      expectError(
+        await call(op.method, `${fill(op.path)}?bogus=1`),
+        400,
+        'validation_error',
+        'bogus',
+      );
+      const body = { ...VALID_BODIES[`${op.method} ${op.path}`], surprise: 1 };
+      expectError(
+        await call(op.method, fill(op.path), { body }),
+        400,
+        'validation_error',
+        'surprise',
+      );
+    }
+  });
+
+  it('refuses malformed JSON, non-objects, bad encodings and oversized bodies', async () => {
+    for (const op of operations.filter((o) => o.body)) {
+      const path = fill(op.path);
+      const valid = JSON.stringify(VALID_BODIES[`${op.method} ${op.path}`]);
+      expectError(await call(op.method, path, { body: '{"display_name": ' }), 400, 'invalid_json');
+      expectError(await call(op.method, path, { body: "{'a': 1}" }), 400, 'invalid_json');
+      const latin1 = Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]);
+      expectError(await call(op.method, path, { body: latin1 }), 400, 'invalid_json');
+      for (const body of ['[]', 'null', '"text"', '42']) {
+        expectError(await call(op.method, path, { body }), 400, 'validation_error', 'body');
+      }
+      for (const contentType of [
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'application/json; charset=latin1',
+      ]) {
+        expectError(
+          await call(op.method, path, { body: valid, contentType }),
+          415,
+          'unsupported_media_type',
+        );
+      }
+      expectError(
+        await call(op.method, path, { body: Buffer.from(valid), contentType: null }),
+        415,
+        'unsupported_media_type',
+      );
+      const huge = JSON.stringify({ display_name: 'x'.repeat(200 * 1024) });
+      const tooLarge = await call(op.method, path, { body: huge });
+      expectError(tooLarge, 413, 'payload_too_large');
+    }
+  });
+
+  it('names the field of every wrongly typed property', async () => {
+    for (const op of operations.filter((o) => o.body)) {
+      for (const field of Object.keys(op.body!.properties)) {
+        const body = { ...VALID_BODIES[`${op.method} ${op.path}`], [field]: true };
+        expectError(await call(op.method, fill(op.path), { body }), 400, 'validation_error', field);
+      }
+    }
+  });
+
+  it('gives 404 for unknown paths and for IDs that cannot exist', async () => {
+    for (const path of [
+      '/nope',
+      '/tenants/',
+      '/tenants/a/b/c/d/e',
+      '/dashboard/org',
+      '/users/me/x',
+    ]) {
+      expectError(await call('GET', path), 404, 'not_found');
+    }
+    for (const op of operations.filter((o) => o.path.includes('{'))) {
+      for (const bad of ['%00', 'x'.repeat(300), '%E0%A4%A', 'xs_nope_aaaaaaaa']) {
+        const path = op.path.replace(/\{\w+\}/g, bad);
+        const body = VALID_BODIES[`${op.method} ${op.path}`];
+        expectError(await call(op.method, path, { body }), 404, 'not_found');
+      }
+    }
+  });
+
+  it('checks values of query parameters and dates', async () => {
+    expectError(
+      await call('GET', '/tenants?environment=qa'),
+      400,
+      'validation_error',
+      'environment',
+    );
+    expectError(
+      await call('GET', '/tenants?environment=prod&environment=dev'),
+      400,
+      'validation_error',
+      'environment',
+    );
+    expectError(
+      await call('GET', '/dashboard/org/history?from=yesterday'),
+      400,
+      'validation_error',
+      'from',
+    );
+    const keys = `/tenants/${ids.tenant}/keys`;
+    for (const expires_at of ['tomorrow', '2026-02-30T10:00:00Z', '2000-01-01T00:00:00Z']) {
+      const reply = await call('POST', keys, { body: { display_name: 'k', expires_at } });
+      expectError(reply, 400, 'validation_error', 'expires_at');
+    }
+    expectError(
+      await call('POST', keys, { body: { display_name: 'k', scopes: ['root'] } }),
+      400,
+      'validation_error',
+      'scopes.0',
+    );
+    expectError(
+      await call('PATCH', `/tenants/${ids.tenant}`, { body: {} }),
+      400,
+      'validation_error',
+    );
+    expectError(
+      await call('POST', '/tenants', { body: { display_name: 'a\u0000b', environment: 'dev' } }),
+      400,
+      'validation_error',
+      'display_name',
+    );
+  });
+
+  it('wrote nothing while refusing', async () => {
+    expect((await call('GET', '/tenants')).json.map((t: { id: string }) => t.id)).toEqual([
+      ids.tenant,
+    ]);
+    const keys = (await call('GET', `/tenants/${ids.tenant}/keys`)).json;
+    expect(keys.map((k: { id: string; revoked_at: null }) => [k.id, k.revoked_at])).toEqual([
+      [ids.key, null],
+    ]);
+    expect((await call('GET', '/users')).json).toHaveLength(2);
+    expect((await call('GET', '/organisation')).json.billing_plan).toBe('free');
+    expect((await call('GET', `/tenants/${ids.tenant}`)).json.display_name).toBe('Payments');
+  });
+});
