@@ -50,6 +50,7 @@ export function authRoutes({ auth }: Services, limiter: LoginLimiter): RestRoute
       auth: false,
       body: loginBody,
       response: tokenResponse,
+      errors: [401, 429],
       handle: async ({ req, body }) => {
         const key = limiterKey(body.email, req);
         const wait = limiter.retryAfterSeconds(key);
@@ -80,6 +81,7 @@ export function authRoutes({ auth }: Services, limiter: LoginLimiter): RestRoute
       body: signupBody,
       status: 201,
       response: signupResponse,
+      errors: [409],
       handle: async ({ body }) => {
         const result = await auth.signup({
           organisationName: body.organisation_name,

@@ -9,6 +9,7 @@ import type { IssuedApiKey } from '../api-keys/api-keys.service.ts';
 import { buildClientConfig } from '../api-keys/client-config.ts';
 import type { Session } from '../auth/session.ts';
 import { hostsOf } from '../tenants/cells.ts';
+import { PLAN_LIMIT_STATUS } from './errors.ts';
 import { defineRoute, type RestRoute } from './rest-router.ts';
 import { dateTimeWire, timestampResponse } from './wire.ts';
 
@@ -105,6 +106,7 @@ export function keyRoutes({ apiKeys }: Services, config: Config): RestRoute[] {
       body: createBody,
       status: 201,
       response: issuedKeyResponse,
+      errors: [PLAN_LIMIT_STATUS],
       handle: async ({ session, params, body }) => {
         const issued = await apiKeys.create(session, params.id!, {
           displayName: body.display_name,

@@ -10,6 +10,7 @@ import {
   tenantFilterSchema,
   updateTenantSchema,
 } from '../tenants/tenants.schemas.ts';
+import { PLAN_LIMIT_STATUS } from './errors.ts';
 import { defineRoute, type RestRoute } from './rest-router.ts';
 import { timestampResponse } from './wire.ts';
 
@@ -66,6 +67,7 @@ export function tenantRoutes({ tenants }: Services, config: Config): RestRoute[]
       body: createBody,
       status: 201,
       response: tenantResponse,
+      errors: [PLAN_LIMIT_STATUS],
       handle: async ({ session, body }) =>
         present(
           await tenants.create(session, {

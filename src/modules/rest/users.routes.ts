@@ -6,6 +6,7 @@ import { createUserSchema } from '../auth/auth.schemas.ts';
 import { ROLES } from '../auth/session.ts';
 import { changePlanSchema } from '../organisations/organisations.schemas.ts';
 import { BILLING_PLANS, PLAN_LIMITS } from '../organisations/plans.ts';
+import { PLAN_LIMIT_STATUS } from './errors.ts';
 import { defineRoute, type RestRoute } from './rest-router.ts';
 import { timestampResponse } from './wire.ts';
 
@@ -79,6 +80,7 @@ export function userRoutes({ users, organisations }: Services): RestRoute[] {
       body: createUserBody,
       status: 201,
       response: userResponse,
+      errors: [409],
       handle: async ({ session, body }) => presentUser(await users.create(session, body)),
     }),
     defineRoute({
@@ -116,6 +118,7 @@ export function userRoutes({ users, organisations }: Services): RestRoute[] {
       auth: true,
       body: planBody,
       response: organisationResponse,
+      errors: [PLAN_LIMIT_STATUS],
       handle: async ({ session, body }) =>
         presentOrganisation(await organisations.changePlan(session, body)),
     }),
