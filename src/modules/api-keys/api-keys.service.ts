@@ -1,17 +1,12 @@
 import { and, count, eq, isNull, ne } from 'drizzle-orm';
-import {
-  type ApiKeyRow,
-  apiKeys,
-  organisations,
-  type TenantRow,
-  tenants,
-} from '../../db/schema.ts';
+import { type ApiKeyRow, apiKeys, type TenantRow, tenants } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { requireWriter, type Session } from '../auth/session.ts';
+import { lockOrganisationPlan } from '../organisations/plan-lock.ts';
 import { PLAN_LIMITS } from '../organisations/plans.ts';
 import type { TenantsService } from '../tenants/tenants.service.ts';
 import { createApiKeySchema, rollApiKeySchema } from './api-keys.schemas.ts';
@@ -70,18 +65,14 @@ export function createApiKeysService(
       const tenant = await tenantsService.get(session, tenantId);
       const key = generateApiKey(random);
       const apiKey = await db.transaction(async (tx) => {
-        const [org] = await tx
-          .select({ plan: organisations.billingPlan })
-          .from(organisations)
-          .where(eq(organisations.id, session.organisationId))
-          .for('update');
-        const max = PLAN_LIMITS[org!.plan].maxApiKeysPerTenant;
+        const plan = await lockOrganisationPlan(tx, session.organisationId);
+        const max = PLAN_LIMITS[plan].maxApiKeysPerTenant;
         const [active] = await tx
           .select({ n: count() })
           .from(apiKeys)
           .where(and(eq(apiKeys.tenantId, tenant.id), isNull(apiKeys.revokedAt)));
         if ((active?.n ?? 0) >= max)
-          throw new PlanLimitExceededError(org!.plan, 'active API keys per tenant', max);
+          throw new PlanLimitExceededError(plan, 'active API keys per tenant', max);
         const [row] = await tx
           .insert(apiKeys)
           .values({

@@ -1,11 +1,13 @@
-import { and, count, eq, ne } from 'drizzle-orm';
-import { type OrganisationRow, organisations, tenants } from '../../db/schema.ts';
+import { eq } from 'drizzle-orm';
+import { type OrganisationRow, organisations } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { PlanLimitExceededError } from '../../lib/errors.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { requireOwner, type Session } from '../auth/session.ts';
+import { countLiveTenants } from '../tenants/tenants.service.ts';
 import { changePlanSchema } from './organisations.schemas.ts';
+import { lockOrganisationPlan } from './plan-lock.ts';
 import { PLAN_LIMITS } from './plans.ts';
 
 export type OrganisationsService = ReturnType<typeof createOrganisationsService>;
@@ -26,19 +28,11 @@ export function createOrganisationsService({ db }: Deps) {
       const { plan } = parseInput(changePlanSchema, input);
       const org = await db.transaction(async (tx) => {
         // Same row lock as tenant creation: the count cannot change under us.
-        await tx
-          .select({ id: organisations.id })
-          .from(organisations)
-          .where(eq(organisations.id, session.organisationId))
-          .for('update');
-        const [live] = await tx
-          .select({ n: count() })
-          .from(tenants)
-          .where(
-            and(eq(tenants.organisationId, session.organisationId), ne(tenants.status, 'deleted')),
-          );
+        await lockOrganisationPlan(tx, session.organisationId);
         const max = PLAN_LIMITS[plan].maxTenants;
-        if ((live?.n ?? 0) > max) throw new PlanLimitExceededError(plan, 'tenants', max);
+        if ((await countLiveTenants(tx, session.organisationId)) > max) {
+          throw new PlanLimitExceededError(plan, 'tenants', max);
+        }
         const [row] = await tx
           .update(organisations)
           .set({ billingPlan: plan })

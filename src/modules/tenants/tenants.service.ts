@@ -1,14 +1,24 @@
 import { and, count, eq, inArray, ne } from 'drizzle-orm';
-import { apiKeys, organisations, type TenantRow, tenants } from '../../db/schema.ts';
+import { apiKeys, type TenantRow, tenants } from '../../db/schema.ts';
 import type { Deps, Tx } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError } from '../../lib/errors.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { requireWriter, type Session } from '../auth/session.ts';
+import { lockOrganisationPlan } from '../organisations/plan-lock.ts';
 import { PLAN_LIMITS } from '../organisations/plans.ts';
 import { cellsOfRegion, pickCell } from './cells.ts';
 import { generateTenantId } from './tenant-id.ts';
 import { createTenantSchema, tenantFilterSchema, updateTenantSchema } from './tenants.schemas.ts';
+
+/** Tenants that count against the plan: everything not deleted (suspended ones too). */
+export async function countLiveTenants(tx: Tx, organisationId: string): Promise<number> {
+  const [live] = await tx
+    .select({ n: count() })
+    .from(tenants)
+    .where(and(eq(tenants.organisationId, organisationId), ne(tenants.status, 'deleted')));
+  return live?.n ?? 0;
+}
 
 export type TenantsService = ReturnType<typeof createTenantsService>;
 
@@ -88,19 +98,11 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
       const candidates = cellsOfRegion(config.cells, region);
       const now = clock.now();
       const row = await db.transaction(async (tx) => {
-        const [org] = await tx
-          .select({ plan: organisations.billingPlan })
-          .from(organisations)
-          .where(eq(organisations.id, session.organisationId))
-          .for('update');
-        const limit = PLAN_LIMITS[org!.plan].maxTenants;
-        const [live] = await tx
-          .select({ n: count() })
-          .from(tenants)
-          .where(
-            and(eq(tenants.organisationId, session.organisationId), ne(tenants.status, 'deleted')),
-          );
-        if ((live?.n ?? 0) >= limit) throw new PlanLimitExceededError(org!.plan, 'tenants', limit);
+        const plan = await lockOrganisationPlan(tx, session.organisationId);
+        const limit = PLAN_LIMITS[plan].maxTenants;
+        if ((await countLiveTenants(tx, session.organisationId)) >= limit) {
+          throw new PlanLimitExceededError(plan, 'tenants', limit);
+        }
 
         const load = await tx
           .select({ cell: tenants.cell, n: count() })
