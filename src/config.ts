@@ -56,7 +56,7 @@ const envSchema = z.object({
     .max(15, 'KEY_CACHE_TTL_S must be at most 15 (the documented revocation bound)')
     .default(15),
   KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(100_000),
-  USAGE_SYNC_INTERVAL_S: z.coerce.number().min(1).default(60),
+  USAGE_SYNC_INTERVAL_S: z.coerce.number().min(1).max(86_400).default(60),
   USAGE_PROMETHEUS_URL: z.string().url().optional(),
   USAGE_SOURCE_TIMEOUT_S: z.coerce.number().min(0.1).max(60).default(10),
   USAGE_QUERY_ACTIVE_SERIES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.activeSeries),
