@@ -164,6 +164,18 @@ describe('the bad-input matrix', () => {
     }
   });
 
+  it('refuses NUL in every text field (Postgres text cannot hold it) with 400, not 500', async () => {
+    const isText = (schema: any): boolean =>
+      schema.type === 'string' || (schema.anyOf ?? []).some(isText);
+    for (const op of operations.filter((o) => o.body)) {
+      for (const [field, schema] of Object.entries(op.body!.properties)) {
+        if (!isText(schema)) continue;
+        const body = { ...VALID_BODIES[`${op.method} ${op.path}`], [field]: 'a\u0000b' };
+        expectError(await call(op.method, fill(op.path), { body }), 400, 'validation_error', field);
+      }
+    }
+  });
+
   it('gives 404 for unknown paths and for IDs that cannot exist', async () => {
     for (const path of [
       '/nope',
