@@ -1,0 +1,28 @@
+// Measure the portal as it is deployed: graphql-js reads NODE_ENV once, when it is first loaded,
+// and outside production it adds a cross-realm check to every type test. Hence the lazy imports.
+process.env.NODE_ENV ??= 'production';
+
+/** Every benchmark by name, loaded on demand; `npm run bench -- graphql` runs only those named. */
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  graphql: async () => (await import('./graphql.ts')).benchGraphql(),
+};
+
+async function main(names: string[]): Promise<void> {
+  const unknown = names.filter((n) => !(n in BENCHES));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown bench ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`,
+    );
+  }
+  const selected = names.length > 0 ? names : Object.keys(BENCHES);
+  console.log(`NODE_ENV=${process.env.NODE_ENV}, node ${process.version}`);
+  for (const name of selected) {
+    console.log(`\n== ${name}`);
+    await BENCHES[name]!();
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
