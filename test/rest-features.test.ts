@@ -2,26 +2,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from './helpers/app.ts';
 import { PASSWORD, uniqueEmail } from './helpers/factories.ts';
 import { bearer, verifyRequest } from './helpers/http.ts';
-import { type RestCall, restCall } from './helpers/rest.ts';
+import { type RestCall, restAs, restCall, restSignup } from './helpers/rest.ts';
 
-/** The GraphQL features in REST style, and the status of every domain error. */
+/** The GraphQL features (suspension, scopes, expiry, rotation, users, passwords) in REST style. */
 const server = useTestServer();
 let owner = '';
-const as =
-  (token: string) =>
-  (method: string, path: string, c: RestCall = {}) =>
-    restCall(server().url, method, path, { token, ...c });
+const as = (token: string) => restAs(server().url, token);
 const api = (method: string, path: string, c: RestCall = {}) => as(owner)(method, path, c);
 const verify = (key: string) => verifyRequest(server().url, bearer(key));
-
-async function signup(name: string) {
-  const email = uniqueEmail('owner');
-  const reply = await restCall(server().url, 'POST', '/auth/signup', {
-    body: { organisation_name: name, email, password: PASSWORD },
-  });
-  expect(reply.status).toBe(201);
-  return { token: reply.json.token as string, email };
-}
+const signup = (name: string) => restSignup(server().url, name, PASSWORD);
 
 /** A tenant of the owner's organisation (on the Scale plan, so the tests are not limited). */
 async function newTenant(display_name: string, environment = 'dev') {
@@ -153,103 +142,5 @@ describe('REST routes for the GraphQL features', () => {
 
     expect((await api('DELETE', `/users/${user.json.id}`)).status).toBe(200);
     expect((await as(changed.json.token)('GET', '/users/me')).status).toBe(401);
-  });
-});
-
-describe('domain errors', () => {
-  it('answers the free plan limit with 402 plan_limit_exceeded, lifted by the plan change', async () => {
-    const org = as((await signup('Small Org')).token);
-    for (const env of ['prod', 'staging', 'dev']) {
-      expect(
-        (await org('POST', '/tenants', { body: { display_name: `S ${env}`, environment: env } }))
-          .status,
-      ).toBe(201);
-    }
-    const fourth = await org('POST', '/tenants', {
-      body: { display_name: 'S4', environment: 'dev' },
-    });
-    expect(fourth.status).toBe(402);
-    expect(fourth.json).toMatchObject({
-      error: 'plan_limit_exceeded',
-      plan: 'free',
-      limit: 'tenants',
-      max: 3,
-    });
-    expect((await org('GET', '/tenants')).json).toHaveLength(3);
-
-    const plan = await org('PUT', '/organisation/plan', { body: { plan: 'scale' } });
-    expect(plan.json).toMatchObject({ billing_plan: 'scale', plan_limits: { max_tenants: 100 } });
-    expect(
-      (await org('POST', '/tenants', { body: { display_name: 'S4', environment: 'dev' } })).status,
-    ).toBe(201);
-    const down = await org('PUT', '/organisation/plan', { body: { plan: 'free' } });
-    expect(down.status).toBe(402);
-    expect((await org('GET', '/dashboard/org/summary')).json.billing_plan).toBe('scale');
-  });
-
-  it('answers a taken email with 409, wrong credentials with 401, a foreign tenant with 404', async () => {
-    const { email } = await signup('Twice');
-    const again = await restCall(server().url, 'POST', '/auth/signup', {
-      body: { organisation_name: 'Twice', email, password: PASSWORD },
-    });
-    expect(again.status).toBe(409);
-    expect(again.json.error).toBe('conflict');
-    const bad = await restCall(server().url, 'POST', '/auth/login', {
-      body: { email, password: 'wrong-one' },
-    });
-    expect(bad.json).toEqual({
-      error: 'invalid_credentials',
-      message: 'Invalid email or password',
-    });
-    expect(bad.status).toBe(401);
-
-    const mine = await newTenant('Mine', 'dev');
-    const other = as((await signup('Other Org')).token);
-    for (const [method, path] of [
-      ['GET', `/tenants/${mine.id}`],
-      ['GET', `/tenants/${mine.id}/keys`],
-      ['DELETE', `/tenants/${mine.id}`],
-      ['GET', `/dashboard/tenants/${mine.id}/usage`],
-    ] as const) {
-      const reply = await other(method, path);
-      expect(reply.status).toBe(404);
-      expect(reply.text).not.toContain('Mine');
-    }
-    expect((await api('GET', `/tenants/${mine.id}`)).status).toBe(200);
-  });
-});
-
-describe('dashboard and OpenAPI', () => {
-  it('serves history and the usage sync state', async () => {
-    expect((await api('GET', '/dashboard/org/history')).json).toEqual([]);
-    const range = await api(
-      'GET',
-      '/dashboard/org/history?from=2026-01-01T00:00:00Z&to=2026-12-31T00:00:00Z',
-    );
-    expect(range.json).toMatchObject({ error: 'validation_error', field: 'to' });
-    expect((await api('GET', '/dashboard/usage-sync')).json).toMatchObject({
-      source_configured: false,
-    });
-  });
-
-  it('publishes an OpenAPI 3.1 document of every route', async () => {
-    const doc = (await restCall(server().url, 'GET', '/openapi.json')).json;
-    expect(doc.openapi).toBe('3.1.0');
-    const login = doc.paths['/auth/login'].post;
-    expect(login.requestBody.content['application/json'].schema).toMatchObject({
-      type: 'object',
-      required: ['email', 'password'],
-      additionalProperties: false,
-    });
-    expect(Object.keys(login.responses)).toContain('429');
-    const create = doc.paths['/tenants'].post;
-    expect(
-      create.requestBody.content['application/json'].schema.properties.display_name,
-    ).toMatchObject({
-      type: 'string',
-      maxLength: 100,
-    });
-    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '401', '402']));
-    expect(create.security).toEqual([{ bearer: [] }]);
   });
 });

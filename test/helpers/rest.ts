@@ -54,3 +54,19 @@ export function restCall(
     req.end(body);
   });
 }
+
+/** Calls bound to one token: `as(token)('GET', '/tenants')`. */
+export const restAs =
+  (baseUrl: string, token: string) =>
+  (method: string, path: string, c: RestCall = {}) =>
+    restCall(baseUrl, method, path, { token, ...c });
+
+/** Signs up a fresh organisation (free plan) over REST; returns its owner's token and email. */
+export async function restSignup(baseUrl: string, name: string, password: string) {
+  const email = `owner-${Math.random().toString(36).slice(2, 12)}@example.com`;
+  const reply = await restCall(baseUrl, 'POST', '/auth/signup', {
+    body: { organisation_name: name, email, password },
+  });
+  if (reply.status !== 201) throw new Error(`signup failed: ${reply.text}`);
+  return { token: reply.json.token as string, email };
+}
