@@ -55,7 +55,9 @@ describe('Exercise 4.1: tenant lifecycle', () => {
       'export PORTAL_BASE="https://portal.xscalerlabs.com"',
       `export PORTAL_BASE="${server().url}"`,
     );
-    const lines = (await runShell(exercise, {})).stdout.trim().split('\n');
+    const result = await runShell(exercise, {});
+    expect(result.stderr).toBe('');
+    const lines = result.stdout.trim().split('\n');
     expect(lines).toHaveLength(8);
 
     // Three tenants created (prod, staging, dev), IDs in the documented format.
