@@ -8,6 +8,7 @@ import type { Logger } from '../../lib/logger.ts';
  */
 export class LastUsedRecorder {
   private pending = new Map<string, Date>();
+  private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,19 +31,35 @@ export class LastUsedRecorder {
     await this.flush();
   }
 
-  async flush(): Promise<void> {
+  /** Flushes run one at a time; concurrent callers share the one in flight, then run theirs. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
     const rows = [...batch].map(([id, at]) => ({ id, at: at.toISOString() }));
     try {
-      // One JSON parameter carries the whole batch on both drivers.
+      // One JSON parameter carries the whole batch. Rows another instance is writing right now
+      // are skipped rather than waited for: no deadlock, and its timestamps are as fresh.
       await this.db.execute(sql`
-        update api_keys set last_used_at = greatest(api_keys.last_used_at, u.at)
-        from json_to_recordset(${JSON.stringify(rows)}::json) as u(id text, at timestamptz)
-        where api_keys.id = u.id`);
+        with batch as (
+          select * from json_to_recordset(${JSON.stringify(rows)}::json) as u(id text, at timestamptz)
+        ), locked as (
+          select k.id from api_keys k join batch b on b.id = k.id for update of k skip locked
+        )
+        update api_keys set last_used_at = greatest(api_keys.last_used_at, b.at)
+        from batch b
+        where api_keys.id = b.id and api_keys.id in (select id from locked)`);
     } catch (err) {
-      this.logger.warn('could not record key last use', { error: String(err), keys: rows.length });
+      const cause = (err as { cause?: Error }).cause ?? (err as Error);
+      this.logger.warn('could not record key last use', {
+        error: String(cause.message).slice(0, 200),
+        keys: rows.length,
+      });
     }
   }
 }
