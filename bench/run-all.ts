@@ -5,6 +5,7 @@ process.env.NODE_ENV ??= 'production';
 /** Every benchmark by name, loaded on demand; `npm run bench -- graphql` runs only those named. */
 const BENCHES: Record<string, () => Promise<unknown>> = {
   graphql: async () => (await import('./graphql.ts')).benchGraphql(),
+  verify: async () => (await import('./verify.ts')).benchVerify(),
 };
 
 async function main(names: string[]): Promise<void> {

@@ -1,0 +1,204 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createScratchDatabase } from './lib/database.ts';
+import { formatTable } from './lib/load.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const TENANTS = 20;
+const KEYS_PER_TENANT = 50;
+
+interface Seeded {
+  keys: string[];
+  keyIds: string[];
+}
+
+interface Measured {
+  name: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+/**
+ * /auth/verify against two baselines, each server in its own process and measured one after
+ * the other with the same load: a bare node:http handler (200 + one header) for the cached
+ * path, and a node:http + postgres.js primary-key lookup for the uncached path (cache off,
+ * requests cycling through 1,000 distinct keys).
+ */
+export async function benchVerify() {
+  const durationS = Number(process.env.BENCH_DURATION_S || 10);
+  const connections = Number(process.env.BENCH_CONNECTIONS || 50);
+  const database = await createScratchDatabase('portal_bench_verify');
+  try {
+    const seeded = await seed(database.url);
+    const portalEnv = {
+      NODE_ENV: 'production',
+      DATABASE_URL: database.url,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'warn',
+      PORT: '0',
+    };
+    const bearer = (i: number) => ({
+      authorization: `Bearer ${seeded.keys[i % seeded.keys.length]}`,
+    });
+    const targets: {
+      name: string;
+      script: string;
+      env: Record<string, string>;
+      headers: (i: number) => Record<string, string>;
+    }[] = [
+      {
+        name: 'bare node:http (200 + header)',
+        script: 'bench/targets/bare.ts',
+        env: {},
+        headers: bearer,
+      },
+      {
+        name: 'node:http + postgres.js PK lookup',
+        script: 'bench/targets/pk-lookup.ts',
+        env: { DATABASE_URL: database.url },
+        headers: (i: number) => ({ 'x-key-id': seeded.keyIds[i % seeded.keyIds.length]! }),
+      },
+      {
+        name: 'portal /auth/verify, cached',
+        script: 'src/main.ts',
+        env: portalEnv,
+        headers: bearer,
+      },
+      {
+        name: 'portal /auth/verify, uncached',
+        script: 'src/main.ts',
+        env: { ...portalEnv, KEY_CACHE_TTL_S: '0' },
+        headers: bearer,
+      },
+    ];
+    const results: Measured[] = [];
+    for (const target of targets) {
+      const server = await startTarget(target.script, target.env);
+      try {
+        const url = `${server.url}/auth/verify?scope=metrics:write`;
+        await load(url, target.headers, connections, 2);
+        results.push({
+          name: target.name,
+          ...(await load(url, target.headers, connections, durationS)),
+        });
+      } finally {
+        server.child.kill('SIGTERM');
+      }
+    }
+    const [bare, lookup, cached, uncached] = results as [Measured, Measured, Measured, Measured];
+    console.log(
+      formatTable(
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
+        results.map((r) => [
+          r.name,
+          r.requestsPerSecond.toFixed(0),
+          String(r.p50Ms),
+          String(r.p99Ms),
+          String(r.non2xx),
+          String(r.errors),
+        ]),
+      ),
+    );
+    const cachedRatio = cached.requestsPerSecond / bare.requestsPerSecond;
+    const uncachedRatio = uncached.requestsPerSecond / lookup.requestsPerSecond;
+    console.log(`cached verify / bare handler:    ${cachedRatio.toFixed(2)} (target >= 0.8)`);
+    console.log(`uncached verify / PK lookup:     ${uncachedRatio.toFixed(2)} (target >= 0.7)`);
+    return { results, cachedRatio, uncachedRatio };
+  } finally {
+    await database.drop();
+  }
+}
+
+/** 1,000 keys over 20 tenants of one scale-plan organisation, created through the services. */
+async function seed(databaseUrl: string): Promise<Seeded> {
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'silent',
+  });
+  const app = await createApp(config);
+  try {
+    const { services } = app;
+    const { token } = await services.auth.signup({
+      organisationName: 'Bench',
+      email: `bench-${randomBytes(4).toString('hex')}@example.com`,
+      password: 'bench-password-1',
+    });
+    const session = await services.auth.authenticate(token);
+    await services.organisations.changePlan(session, { plan: 'scale' });
+    const keys: string[] = [];
+    const keyIds: string[] = [];
+    for (let t = 0; t < TENANTS; t++) {
+      const tenant = await services.tenants.create(session, {
+        displayName: `Bench ${t}`,
+        environment: 'prod',
+      });
+      for (let k = 0; k < KEYS_PER_TENANT; k++) {
+        const issued = await services.apiKeys.create(session, tenant.id, {
+          displayName: `key ${k}`,
+        });
+        keys.push(issued.key);
+        keyIds.push(issued.apiKey.id);
+      }
+    }
+    return { keys, keyIds };
+  } finally {
+    await app.stop();
+  }
+}
+
+async function startTarget(script: string, env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (d) => {
+      output += d;
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
+  });
+  return { child, url };
+}
+
+/** GETs the url with per-request headers (cycling through keys) for durationS seconds. */
+async function load(
+  url: string,
+  headersFor: (i: number) => Record<string, string>,
+  connections: number,
+  durationS: number,
+): Promise<Omit<Measured, 'name'>> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: durationS,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => ({
+          ...request,
+          headers: { ...request.headers, ...headersFor(i++) },
+        }),
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result['2xx'] / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
