@@ -68,7 +68,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ttlSeconds: config.jwt.ttlSeconds,
   });
   const yoga = createGraphQLServer({ config, db: database.db, services, logger });
-  const server = createHttpServer(
+  const http = createHttpServer(
     [
       ...verifyRoutes(services.verify),
       ...restRoutes(services, deps),
@@ -77,7 +77,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
     logger,
   );
-  const webSocket = attachGraphQLWebSocket(server, yoga);
+  const webSocket = attachGraphQLWebSocket(http.server, yoga);
   const usageSync = createUsageSync(deps, database);
 
   return {
@@ -92,10 +92,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       services.usageFeed.start();
       usageSync.start();
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => resolve());
+        http.server.once('error', reject);
+        http.server.listen(config.port, config.host, () => resolve());
       });
-      const { port } = server.address() as AddressInfo;
+      const { port } = http.server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       return { port, url: `http://${host}:${port}` };
     },
@@ -104,8 +104,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       services.usageFeed.stop();
       // Open WebSockets would keep server.close() waiting: clients get 1001 first.
       await webSocket.dispose();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests in flight finish before the database goes away.
+      await http.close();
       await services.verify.stop();
       await events.stop();
       if (ownsDatabase) await database.close();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RequestTarget } from '../../http/server.ts';
 import { isDateTime, RFC3339_PATTERN } from '../../lib/datetime.ts';
 import { HttpError } from './errors.ts';
 
@@ -44,7 +45,7 @@ export function parseWire<S extends z.ZodType>(
 }
 
 /** Query parameters as an object; a parameter given twice is refused rather than guessed. */
-export function queryObject(url: URL): Record<string, string> {
+export function queryObject(url: RequestTarget): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of url.searchParams) {
     if (Object.hasOwn(out, key)) {

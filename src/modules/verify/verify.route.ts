@@ -30,12 +30,8 @@ export function verifyRoutes(verify: VerifyService): Route[] {
       return;
     }
     if (verdict.status === 200) {
-      res.writeHead(200, {
-        'x-scope-orgid': verdict.tenantId,
-        'x-api-key-id': verdict.keyId,
-        'cache-control': 'no-store',
-        'content-length': 0,
-      });
+      // Kept lean: this answer is written for every ingestion request.
+      res.writeHead(200, { 'x-scope-orgid': verdict.tenantId, 'content-length': 0 });
       res.end();
     } else if (verdict.status === 403) {
       sendError(res, 403, 'forbidden', `API key lacks the ${verdict.scope} scope`);
