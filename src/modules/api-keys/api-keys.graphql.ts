@@ -8,6 +8,8 @@ import { SCOPES } from './scopes.ts';
 
 export const ApiKeyRef = builder.drizzleObject('apiKeys', {
   name: 'ApiKey',
+  // Only the columns the query's fields ask for (computed fields declare theirs).
+  select: {},
   description: 'An ingestion key. The secret is never readable: only its first 8 characters.',
   fields: (t) => ({
     id: t.exposeID('id'),

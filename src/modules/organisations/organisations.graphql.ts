@@ -26,6 +26,8 @@ const PlanLimitsRef = builder.objectRef<PlanLimits>('PlanLimits').implement({
 
 export const UserRef = builder.drizzleObject('users', {
   name: 'User',
+  // Only the columns the query's fields ask for (computed fields declare theirs).
+  select: {},
   fields: (t) => ({
     id: t.exposeID('id'),
     email: t.exposeString('email'),
@@ -36,6 +38,8 @@ export const UserRef = builder.drizzleObject('users', {
 
 export const OrganisationRef = builder.drizzleObject('organisations', {
   name: 'Organisation',
+  // Only the columns the query's fields ask for (computed fields declare theirs).
+  select: {},
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
