@@ -20,14 +20,17 @@ function nulPath(value: unknown, path: (string | number)[] = []): (string | numb
 
 /** Parses input with a zod schema; the first problem becomes a ValidationError naming the field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.join('.') || 'input';
+    throw new ValidationError(field, `${field}: ${issue.message}`);
+  }
+  // After the schema, so fields with their own rule (display names) keep their message.
   const nul = nulPath(input);
   if (nul) {
     const field = nul.join('.') || 'input';
     throw new ValidationError(field, `${field}: must not contain NUL characters`);
   }
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.join('.') || 'input';
-  throw new ValidationError(field, `${field}: ${issue.message}`);
+  return result.data;
 }
