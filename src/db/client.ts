@@ -82,7 +82,11 @@ async function openPostgres(
   }
 
   const sql = postgres(url, { max: poolMax, onnotice: () => {}, connection });
-  const db = drizzlePostgres({ client: sql, relations, logger }) as unknown as Db;
+  const db = drizzlePostgres({
+    client: preparing(sql, MAX_PREPARED_STATEMENTS),
+    relations,
+    logger,
+  }) as unknown as Db;
   const notifier: Notifier = {
     async notify(channel, payload) {
       await sql`select pg_notify(${channel}, ${payload})`;
@@ -122,6 +126,39 @@ async function openPostgres(
     onQuery,
     close: () => sql.end({ timeout: 5 }),
   };
+}
+
+/**
+ * Distinct statement texts run as named prepared statements; see `preparing`. A few dozen in
+ * practice (one per query shape the clients send, plus the services' statements).
+ */
+export const MAX_PREPARED_STATEMENTS = 500;
+
+/**
+ * `sql` with drizzle's statements prepared. drizzle runs each statement unnamed (`prepare:
+ * false`), so PostgreSQL parses and plans it every time (the nested tenants page is 2.5 KB of
+ * lateral joins), and postgres.js adds a round trip to describe it first. Prepared, a statement
+ * is parsed once per connection, its plan can be cached, and it costs one round trip.
+ *
+ * postgres.js keeps a connection's prepared statements until the connection closes (it recycles
+ * each one after 30-60 min) and re-prepares one that a migration invalidated. Clients choose
+ * the shape of GraphQL queries, so only the first `max` distinct texts are prepared, which caps
+ * what each connection holds on the server; any other text runs unnamed, as drizzle would.
+ *
+ * Named statements live in the server session: this needs direct connections, as the portal
+ * makes, or a pooler that keeps them (PgBouncer in session mode, or 1.21+ with
+ * `max_prepared_statements` in transaction mode). Statements inside transactions stay unnamed.
+ */
+export function preparing(sql: postgres.Sql, max: number): postgres.Sql {
+  const prepared = new Set<string>();
+  const unsafe: postgres.Sql['unsafe'] = (query, parameters, options) => {
+    const prepare = prepared.has(query) || (prepared.size < max && prepared.add(query).has(query));
+    return sql.unsafe(query, parameters, { ...options, prepare });
+  };
+  return new Proxy(sql, {
+    get: (target, key, receiver) =>
+      key === 'unsafe' ? unsafe : Reflect.get(target, key, receiver),
+  });
 }
 
 async function openPglite(
