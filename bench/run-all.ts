@@ -6,6 +6,8 @@ process.env.NODE_ENV ??= 'production';
 const BENCHES: Record<string, () => Promise<unknown>> = {
   graphql: async () => (await import('./graphql.ts')).benchGraphql(),
   verify: async () => (await import('./verify.ts')).benchVerify(),
+  'usage-sync': async () => (await import('./usage-sync.ts')).benchUsageSync(),
+  'usage-fanout': async () => (await import('./usage-fanout.ts')).benchUsageFanout(),
 };
 
 async function main(names: string[]): Promise<void> {

@@ -1,0 +1,158 @@
+/**
+ * Load generator for bench/usage-fanout.ts, run as a child process so the subscribers' event
+ * loop is not the server's. Speaks graphql-transport-ws over raw `ws` sockets and GraphQL over
+ * SSE over raw http requests: graphql-ws lazy clients and fetch streams are too heavy for
+ * 10,000 connections. Driven over IPC (see Command); receive times are wall-clock
+ * milliseconds (performance.timeOrigin + performance.now()), comparable with the parent's.
+ */
+import { request } from 'node:http';
+import WebSocket from 'ws';
+
+export type Transport = 'ws' | 'sse';
+
+export type Command =
+  | { type: 'open'; transport: Transport; url: string; token: string; count: number; query: string }
+  /** Wait until every subscriber has received `events` events (or timeoutMs passed). */
+  | { type: 'collect'; events: number; timeoutMs: number }
+  | { type: 'close' };
+
+export type Reply =
+  | { type: 'opened'; opened: number; failed: number; firstError?: string; ms: number }
+  /** Per subscriber, when it received event number `events` (NaN: never). */
+  | { type: 'collected'; receivedAt: number[]; errors: number }
+  | { type: 'closed' };
+
+/** Connections being opened at once: enough to be quick, few enough not to hit accept backlog. */
+const OPEN_CONCURRENCY = 200;
+
+interface Subscriber {
+  /** Receive time of each `next` event, in order. */
+  received: number[];
+  errors: number;
+  close(): void;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const subscribers: Subscriber[] = [];
+
+function send(reply: Reply): void {
+  process.send!(reply);
+}
+
+/** Resolves once the server acknowledged the connection and the subscribe message is sent. */
+function openWs(url: string, token: string, query: string): Promise<Subscriber> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
+    perMessageDeflate: false,
+  });
+  const subscriber: Subscriber = { received: [], errors: 0, close: () => socket.close() };
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => {
+      socket.send(
+        JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+      );
+    });
+    socket.on('message', (data) => {
+      const at = now();
+      const message = JSON.parse(String(data)) as { type: string };
+      if (message.type === 'next') subscriber.received.push(at);
+      else if (message.type === 'connection_ack') {
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+        resolve(subscriber);
+      } else if (message.type === 'ping') socket.send('{"type":"pong"}');
+      else if (message.type === 'error') subscriber.errors++;
+    });
+    socket.once('error', reject);
+    socket.once('close', (code) => reject(new Error(`closed with ${code} before ack`)));
+  });
+}
+
+/** Resolves once the server answered 200 with an event stream. */
+function openSse(url: string, token: string, query: string): Promise<Subscriber> {
+  const target = new URL(`${url}/graphql`);
+  return new Promise((resolve, reject) => {
+    // agent: false gives each stream its own socket (the global agent would queue them).
+    const req = request(target, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        accept: 'text/event-stream',
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+      },
+    });
+    const subscriber: Subscriber = { received: [], errors: 0, close: () => req.destroy() };
+    req.once('error', reject);
+    req.once('response', (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
+      res.setEncoding('utf8');
+      let buffer = '';
+      res.on('data', (chunk: string) => {
+        const at = now();
+        buffer += chunk;
+        // One SSE message per blank-line-terminated block; only `event: next` carries data.
+        let cut = buffer.indexOf('\n\n');
+        while (cut >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          if (block.startsWith('event: next')) subscriber.received.push(at);
+          else if (block.includes('"errors"')) subscriber.errors++;
+          cut = buffer.indexOf('\n\n');
+        }
+      });
+      res.on('error', () => {});
+      resolve(subscriber);
+    });
+    req.end(JSON.stringify({ query }));
+  });
+}
+
+/** Opens `count` subscribers, OPEN_CONCURRENCY at a time. */
+async function openAll(command: Extract<Command, { type: 'open' }>): Promise<void> {
+  const started = performance.now();
+  const open = command.transport === 'ws' ? openWs : openSse;
+  let next = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const worker = async () => {
+    while (next < command.count) {
+      next++;
+      try {
+        subscribers.push(await open(command.url, command.token, command.query));
+      } catch (err) {
+        failed++;
+        firstError ??= String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: OPEN_CONCURRENCY }, worker));
+  send({
+    type: 'opened',
+    opened: subscribers.length,
+    failed,
+    firstError,
+    ms: performance.now() - started,
+  });
+}
+
+async function collect(events: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const done = () => subscribers.every((s) => s.received.length >= events);
+  while (!done() && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  send({
+    type: 'collected',
+    receivedAt: subscribers.map((s) => s.received[events - 1] ?? Number.NaN),
+    errors: subscribers.reduce((sum, s) => sum + s.errors, 0),
+  });
+}
+
+process.on('message', (command: Command) => {
+  if (command.type === 'open') void openAll(command);
+  else if (command.type === 'collect') void collect(command.events, command.timeoutMs);
+  else {
+    for (const s of subscribers) s.close();
+    send({ type: 'closed' });
+    process.disconnect();
+  }
+});

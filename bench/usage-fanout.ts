@@ -1,0 +1,401 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { type App, createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import type { Clock } from '../src/lib/clock.ts';
+import { createScratchDatabase } from './lib/database.ts';
+import { formatTable } from './lib/load.ts';
+import { startPrometheusStub } from './lib/prometheus.ts';
+import type { Command, Reply, Transport } from './lib/usage-subscribers.ts';
+
+export const TARGET_P99_MS = 1000;
+const INTERVAL_MS = 60_000;
+const QUERY = 'subscription { orgUsageUpdated { activeSeries syncedAt } }';
+const THIS_FILE = fileURLToPath(import.meta.url);
+const SUBSCRIBERS_SCRIPT = fileURLToPath(new URL('./lib/usage-subscribers.ts', import.meta.url));
+
+export interface FanoutRow {
+  transport: Transport;
+  subscribers: number;
+  openSeconds: number;
+  /** Server memory growth per connected subscriber, after a forced GC, in bytes. */
+  rssPerSubscriber: number;
+  heapPerSubscriber: number;
+  /** One entry per sync: the first (cold) and the second. */
+  deliveries: Delivery[];
+}
+
+interface Delivery {
+  received: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** When 'usage.synced' came back to this instance over LISTEN, after the commit. */
+  eventMs: number;
+  /** Server CPU (user + system) from the sync until the last subscriber had it. */
+  serverCpuMs: number;
+}
+
+/**
+ * One portal instance (PostgreSQL scratch database) with many subscribers of `orgUsageUpdated`
+ * in one organisation, opened by another process; one usage sync, then how long after the
+ * commit each subscriber got the update. graphql-ws and SSE separately, each in a fresh server
+ * process, so one's leftover heap does not hide the other's memory.
+ */
+export async function benchUsageFanout(
+  counts: Record<Transport, number> = {
+    ws: envNumber('BENCH_FANOUT_WS', 10_000),
+    sse: envNumber('BENCH_FANOUT_SSE', 2_000),
+  },
+): Promise<FanoutRow[]> {
+  checkFileLimit(Math.max(counts.ws, counts.sse));
+  const load = loadavg()[0]!;
+  const rows: FanoutRow[] = [];
+  for (const transport of ['ws', 'sse'] as const) {
+    rows.push(await measureInServerProcess(transport, counts[transport]));
+  }
+  report(rows, load);
+  return rows;
+}
+
+/** Runs this file as the server process for one transport (see the bottom of the file). */
+function measureInServerProcess(transport: Transport, count: number): Promise<FanoutRow> {
+  const child = fork(THIS_FILE, [transport, String(count)], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (row: FanoutRow) => resolve(row));
+    child.once('exit', (code) => reject(new Error(`${transport} fan-out exited with ${code}`)));
+  });
+}
+
+/** The server side of one measurement: this process is the portal instance. */
+async function serveAndMeasure(transport: Transport, count: number): Promise<FanoutRow> {
+  const gc = globalThis.gc;
+  if (!gc) throw new Error('run with --expose-gc: memory is read after a full collection');
+  const stub = await startPrometheusStub();
+  const database = await createScratchDatabase('usage_fanout_bench');
+  const clock = new ShiftedClock();
+  try {
+    const app = await createApp(
+      loadConfig({
+        NODE_ENV: 'production',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.url,
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        JWT_TTL_S: '86400',
+        LOG_LEVEL: 'warn',
+        USAGE_PROMETHEUS_URL: stub.url,
+      }),
+      { clock },
+    );
+    try {
+      const { url } = await app.start();
+      // Only the bench's ticks: the wall-clock timer would push extra events mid-measurement.
+      await app.usageSync.stop();
+      const { token, tenantIds } = await signupWithTenants(url, 3);
+      stub.setTenants(tenantIds);
+      await triggerSync(app, clock); // usage exists before anyone subscribes
+      return await measure(app, clock, gc, { transport, url, token, count });
+    } finally {
+      await app.stop();
+    }
+  } finally {
+    await database.drop();
+    await stub.stop();
+  }
+}
+
+async function measure(
+  app: App,
+  clock: ShiftedClock,
+  gc: () => void,
+  target: { transport: Transport; url: string; token: string; count: number },
+): Promise<FanoutRow> {
+  const feed = app.services.usageFeed;
+  const before = await memoryAfterGc(gc);
+  const clients = startSubscribers();
+  try {
+    const opened = await clients.ask({ type: 'open', query: QUERY, ...target }, 'opened');
+    if (opened.failed > 0) {
+      throw new Error(
+        `${opened.failed} ${target.transport} subscribers failed: ${opened.firstError}`,
+      );
+    }
+    // Acknowledged is not yet subscribed: wait until the feed has them all.
+    await waitUntil(() => feed.subscriberCount === target.count, 60_000, 'all subscribed');
+    const after = await memoryAfterGc(gc);
+    const deliveries: Delivery[] = [];
+    for (const events of [1, 2]) {
+      // CPU time, unlike latency, barely depends on what else the (shared) machine runs.
+      const cpu = process.cpuUsage();
+      const sync = await triggerSync(app, clock);
+      const { receivedAt, errors } = await clients.ask(
+        { type: 'collect', events, timeoutMs: 60_000 },
+        'collected',
+      );
+      const { user, system } = process.cpuUsage(cpu);
+      if (errors > 0) throw new Error(`${errors} ${target.transport} subscribers got errors`);
+      deliveries.push({ ...summarise(receivedAt, sync), serverCpuMs: (user + system) / 1000 });
+    }
+    return {
+      transport: target.transport,
+      subscribers: target.count,
+      openSeconds: opened.ms / 1000,
+      rssPerSubscriber: (after.rss - before.rss) / target.count,
+      heapPerSubscriber: (after.heapUsed - before.heapUsed) / target.count,
+      deliveries,
+    };
+  } finally {
+    await clients.stop();
+    await waitUntil(() => feed.subscriberCount === 0, 30_000, 'all unsubscribed');
+  }
+}
+
+interface SyncTimes {
+  /** Wall-clock ms when the transaction's last statement was sent (commit follows it). */
+  commitAt: number;
+  /** Wall-clock ms when 'usage.synced' reached this instance's event bus. */
+  eventAt: number;
+}
+
+const wallClock = () => performance.timeOrigin + performance.now();
+
+/**
+ * One tick in a new interval. The commit time is taken from outside the sync: when its last
+ * statement inside the write transaction (the usage_sync_state update) is sent. COMMIT follows
+ * it, so latencies measured from there are at most a round trip pessimistic.
+ */
+async function triggerSync(app: App, clock: ShiftedClock): Promise<SyncTimes> {
+  clock.advance(INTERVAL_MS);
+  let commitAt = 0;
+  let eventAt = 0;
+  const stopQueries = app.database.onQuery((statement) => {
+    if (/^update "usage_sync_state"/.test(statement)) commitAt = wallClock();
+  });
+  const stopEvents = app.deps.events.subscribe('usage.synced', () => {
+    eventAt ||= wallClock();
+  });
+  try {
+    const outcome = await app.usageSync.runTick();
+    if (outcome !== 'synced') throw new Error(`usage sync tick ended '${outcome}'`);
+    await waitUntil(() => eventAt > 0, 5_000, "'usage.synced' delivered");
+  } finally {
+    stopQueries();
+    stopEvents();
+  }
+  return { commitAt, eventAt };
+}
+
+function summarise(receivedAt: number[], sync: SyncTimes): Omit<Delivery, 'serverCpuMs'> {
+  const latencies = receivedAt
+    .filter((t) => !Number.isNaN(t))
+    .map((t) => t - sync.commitAt)
+    .sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return {
+    received: latencies.length,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: latencies[latencies.length - 1] ?? Number.NaN,
+    eventMs: sync.eventAt - sync.commitAt,
+  };
+}
+
+/** The child process holding the subscribers, driven one command at a time. */
+function startSubscribers() {
+  const child: ChildProcess = fork(SUBSCRIBERS_SCRIPT, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    ask<T extends Reply['type']>(
+      command: Command,
+      expect: T,
+    ): Promise<Extract<Reply, { type: T }>> {
+      return new Promise((resolve, reject) => {
+        const onExit = (code: number | null) =>
+          reject(new Error(`subscribers exited with ${code}`));
+        child.once('exit', onExit);
+        child.once('message', (reply: Reply) => {
+          child.off('exit', onExit);
+          if (reply.type === expect) resolve(reply as Extract<Reply, { type: T }>);
+          else reject(new Error(`expected '${expect}' from subscribers, got '${reply.type}'`));
+        });
+        child.send(command);
+      });
+    },
+    async stop() {
+      if (child.connected) child.send({ type: 'close' } satisfies Command);
+      const stopped = await Promise.race([exited.then(() => true), sleep(10_000, false)]);
+      if (!stopped) child.kill();
+    },
+  };
+}
+
+/** Signs up (the token lives JWT_TTL_S = 1 day) and creates a few tenants with usage. */
+async function signupWithTenants(url: string, tenants: number) {
+  const signup = await graphql(
+    url,
+    undefined,
+    `mutation($email: String!) { signup(organisationName: "Fan-out", email: $email,
+      password: "bench-password-0123456789") { ... on AuthPayload { token } } }`,
+    { email: `fanout-${randomBytes(4).toString('hex')}@example.com` },
+  );
+  const token = signup.signup?.token as string;
+  if (!token) throw new Error(`signup failed: ${JSON.stringify(signup)}`);
+  const tenantIds: string[] = [];
+  for (let i = 0; i < tenants; i++) {
+    const created = await graphql(
+      url,
+      token,
+      `mutation($name: String!) { createTenant(displayName: $name, environment: prod) {
+        ... on Tenant { id } } }`,
+      { name: `Fan-out ${i}` },
+    );
+    const id = created.createTenant?.id;
+    if (!id) throw new Error(`createTenant failed: ${JSON.stringify(created)}`);
+    tenantIds.push(id);
+  }
+  return { token, tenantIds };
+}
+
+async function graphql(
+  url: string,
+  token: string | undefined,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<Record<string, Record<string, string> | null>> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as {
+    data?: Record<string, Record<string, string> | null>;
+    errors?: unknown;
+  };
+  if (!body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+/** System time plus an offset the bench moves forward: each sync needs a new interval. */
+class ShiftedClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+async function memoryAfterGc(gc: () => void): Promise<NodeJS.MemoryUsage> {
+  gc();
+  await sleep(200);
+  gc();
+  return process.memoryUsage();
+}
+
+/** Every subscriber is one socket on each side: fail early rather than with EMFILE midway. */
+function checkFileLimit(sockets: number): void {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const soft = Number(line?.split(/\s+/)[3]);
+  const needed = Math.max(sockets, 0) + 1_000;
+  if (soft < needed) {
+    throw new Error(`open files limit is ${soft}, need ${needed}: raise it (ulimit -n ${needed})`);
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function report(rows: FanoutRow[], load: number): void {
+  const ms = (n: number) => n.toFixed(0);
+  const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+  console.log(
+    'usage fan-out: one portal instance (its own process, PostgreSQL), subscribers of orgUsageUpdated ' +
+      `in one organisation opened by a child process; latency = receive time - commit; ` +
+      `load average ${load.toFixed(1)} on ${cpus().length} cores at start`,
+  );
+  console.log(
+    formatTable(
+      [
+        '',
+        'subs',
+        'open s',
+        'sync',
+        'got',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'event ms',
+        'CPU ms',
+        'RSS KB/sub',
+        'heap KB/sub',
+      ],
+      rows.flatMap((r) =>
+        r.deliveries.map((d, i) => [
+          r.transport === 'ws' ? 'graphql-ws' : 'SSE',
+          String(r.subscribers),
+          r.openSeconds.toFixed(1),
+          i === 0 ? '1st' : '2nd',
+          String(d.received),
+          ms(d.p50Ms),
+          ms(d.p99Ms),
+          ms(d.maxMs),
+          ms(d.eventMs),
+          ms(d.serverCpuMs),
+          kb(r.rssPerSubscriber),
+          kb(r.heapPerSubscriber),
+        ]),
+      ),
+    ),
+  );
+  for (const r of rows) {
+    const worst = Math.max(...r.deliveries.map((d) => d.p99Ms));
+    const verdict = worst <= TARGET_P99_MS ? 'meets' : 'ABOVE';
+    console.log(
+      `${r.transport}: worst p99 ${ms(worst)} ms (${verdict} target <= ${TARGET_P99_MS} ms)`,
+    );
+  }
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!(Number.isInteger(value) && value > 0)) {
+    throw new Error(`${name} must be a positive integer, got ${raw}`);
+  }
+  return value;
+}
+
+// As the server process of measureInServerProcess: `<transport> <count>`, answers one FanoutRow.
+if (process.argv[1] === THIS_FILE && process.send) {
+  const [transport, count] = process.argv.slice(2);
+  serveAndMeasure(transport as Transport, Number(count))
+    .then((row) => process.send!(row, () => process.exit(0)))
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
