@@ -27,3 +27,13 @@ export function base32(bytes: Uint8Array): string {
 export function newId(prefix: string, random: RandomSource = cryptoRandom): string {
   return `${prefix}_${base32(random(10))}`;
 }
+
+const MAX_ID_LENGTH = 200;
+
+/**
+ * IDs come from URLs and arguments. One no stored ID can have (NUL, which Postgres text cannot
+ * hold, or absurd length) is simply not found, without a database round trip.
+ */
+export function isPlausibleId(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_ID_LENGTH && !id.includes('\u0000');
+}

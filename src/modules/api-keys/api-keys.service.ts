@@ -2,7 +2,7 @@ import { and, count, eq, isNull, ne } from 'drizzle-orm';
 import { type ApiKeyRow, apiKeys, type TenantRow, tenants } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
-import { newId } from '../../lib/ids.ts';
+import { isPlausibleId, newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { requireWriter, type Session } from '../auth/session.ts';
@@ -28,6 +28,7 @@ export function createApiKeysService(
 ) {
   /** A key is visible when its tenant is: same organisation, tenant not deleted. */
   const findVisible = async (session: Session, keyId: string): Promise<ApiKeyRow> => {
+    if (!isPlausibleId(keyId)) throw new NotFoundError('ApiKey', keyId.slice(0, 200));
     const [row] = await db
       .select({ key: apiKeys })
       .from(apiKeys)

@@ -105,7 +105,7 @@ builder.mutationFields((t) => ({
       // The answer is read before the row is gone: a User returned without the planned query
       // is re-read by primary key, which fails once the user is deleted.
       const before = await ctx.db.query.users.findFirst(
-        query({ where: { id, organisationId: session.organisationId } }),
+        query({ where: ctx.services.users.lookupFilter(session, id) }),
       );
       const removed = await ctx.services.users.remove(session, id);
       return before ?? removed;

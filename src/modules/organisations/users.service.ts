@@ -2,7 +2,7 @@ import { and, count, eq } from 'drizzle-orm';
 import { type UserRow, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/errors.ts';
-import { newId } from '../../lib/ids.ts';
+import { isPlausibleId, newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { createUserSchema } from '../auth/auth.schemas.ts';
@@ -13,6 +13,7 @@ export type UsersService = ReturnType<typeof createUsersService>;
 
 export function createUsersService({ db, clock, random }: Deps) {
   const findInOrg = async (session: Session, userId: string) => {
+    if (!isPlausibleId(userId)) throw new NotFoundError('User', userId.slice(0, 200));
     const [user] = await db
       .select()
       .from(users)
@@ -22,6 +23,12 @@ export function createUsersService({ db, clock, random }: Deps) {
   };
 
   return {
+    /** RQB filter for one user of the session's organisation; a malformed ID is not found. */
+    lookupFilter(session: Session, userId: string) {
+      if (!isPlausibleId(userId)) throw new NotFoundError('User', userId.slice(0, 200));
+      return { id: userId, organisationId: session.organisationId };
+    },
+
     list(session: Session): Promise<UserRow[]> {
       return db
         .select()

@@ -78,7 +78,7 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const id = String(args.id);
       const row = await ctx.db.query.tenants.findFirst(
-        query({ where: { ...ctx.services.tenants.listFilter(sessionOf(ctx)), id } }),
+        query({ where: ctx.services.tenants.lookupFilter(sessionOf(ctx), id) }),
       );
       if (!row) throw new NotFoundError('Tenant', id);
       return row;

@@ -2,6 +2,7 @@ import { and, count, eq, inArray, ne } from 'drizzle-orm';
 import { apiKeys, type TenantRow, tenants } from '../../db/schema.ts';
 import type { Deps, Tx } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError } from '../../lib/errors.ts';
+import { isPlausibleId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { requireWriter, type Session } from '../auth/session.ts';
@@ -47,6 +48,7 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
     status: 'active' | 'suspended' | 'deleted',
   ) => {
     requireWriter(session);
+    if (!isPlausibleId(id)) throw new NotFoundError('Tenant', id.slice(0, 200));
     const now = clock.now();
     const { row, hashes } = await db.transaction(async (tx) => {
       const [row] = await tx
@@ -81,7 +83,14 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
       });
     },
 
+    /** RQB filter for one tenant the session may see; a malformed ID is simply not found. */
+    lookupFilter(session: Session, id: string) {
+      if (!isPlausibleId(id)) throw new NotFoundError('Tenant', id.slice(0, 200));
+      return { ...this.listFilter(session), id };
+    },
+
     async get(session: Session, id: string): Promise<TenantRow> {
+      if (!isPlausibleId(id)) throw new NotFoundError('Tenant', id.slice(0, 200));
       const [row] = await db.select().from(tenants).where(visible(session, id));
       if (!row) throw new NotFoundError('Tenant', id);
       return row;
@@ -146,6 +155,7 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
     /** Display name and environment change; the ID never does. */
     async update(session: Session, id: string, input: unknown): Promise<TenantRow> {
       requireWriter(session);
+      if (!isPlausibleId(id)) throw new NotFoundError('Tenant', id.slice(0, 200));
       const { displayName, environment } = parseInput(updateTenantSchema, input);
       const [row] = await db
         .update(tenants)
