@@ -8,14 +8,18 @@ import { SCOPES } from './scopes.ts';
 
 export const ApiKeyRef = builder.drizzleObject('apiKeys', {
   name: 'ApiKey',
-  // Only the columns the query's fields ask for (computed fields declare theirs).
-  select: {},
+  // Short identifying columns always; the others only when a query asks for them (see Tenant).
+  select: { columns: { id: true, tenantId: true, displayName: true, prefix: true } },
   description: 'An ingestion key. The secret is never readable: only its first 8 characters.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    tenantId: t.exposeString('tenantId'),
-    displayName: t.exposeString('displayName'),
-    prefix: t.exposeString('prefix', { description: 'First 8 characters of the current secret.' }),
+    id: t.field({ type: 'ID', resolve: (k) => k.id }),
+    tenantId: t.field({ type: 'String', resolve: (k) => k.tenantId }),
+    displayName: t.field({ type: 'String', resolve: (k) => k.displayName }),
+    prefix: t.field({
+      type: 'String',
+      description: 'First 8 characters of the current secret.',
+      resolve: (k) => k.prefix,
+    }),
     scopes: t.exposeStringList('scopes', { description: `Any of ${SCOPES.join(', ')}.` }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
