@@ -13,6 +13,8 @@ export interface GraphQLContext {
   /** Null for anonymous callers; authError says why a presented token was refused. */
   session: AuthenticatedSession | null;
   authError: UnauthenticatedError | null;
+  /** The TCP peer (proxies in front are not trusted); rate limits count per address. */
+  clientAddress: string;
 }
 
 /** The session of a field that requires one (scope-auth has already refused anonymous calls). */

@@ -3,6 +3,7 @@ import {
   InvalidCredentialsError,
   NotFoundError,
   PlanLimitExceededError,
+  RateLimitedError,
   ValidationError,
 } from '../lib/errors.ts';
 import { builder } from './builder.ts';
@@ -51,4 +52,11 @@ builder.objectType(InvalidCredentialsError, {
   description: 'Unknown email or wrong password: deliberately the same answer.',
   interfaces: [ErrorInterface],
   fields: () => ({}),
+});
+
+builder.objectType(RateLimitedError, {
+  name: 'RateLimitedError',
+  description: 'Too many failed logins for this email from this address; wait and retry.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
 });

@@ -70,11 +70,15 @@ export interface YogaDeps {
 }
 
 export function createContextFactory({ config, db, services, logger }: YogaDeps) {
-  return async (authorization: string | null | undefined): Promise<GraphQLContext> => ({
+  return async (
+    authorization: string | null | undefined,
+    clientAddress = '',
+  ): Promise<GraphQLContext> => ({
     db,
     config,
     services,
     logger,
+    clientAddress,
     ...(await authenticateHeader(services, authorization)),
   });
 }
@@ -101,10 +105,15 @@ export function createGraphQLServer(deps: YogaDeps) {
       }),
     ],
     // HTTP sends the token as a header; graphql-ws in connectionParams.authorization.
-    context: (initial: { request?: Request; connectionParams?: Record<string, unknown> }) =>
+    context: (initial: {
+      request?: Request;
+      req?: IncomingMessage;
+      connectionParams?: Record<string, unknown>;
+    }) =>
       makeContext(
         initial.request?.headers.get('authorization') ??
           stringOrNull(initial.connectionParams?.authorization),
+        initial.req?.socket.remoteAddress,
       ),
   });
 }

@@ -60,3 +60,10 @@ export class UnauthenticatedError extends DomainError {
 export class ForbiddenError extends DomainError {
   override name = 'ForbiddenError';
 }
+
+export class RateLimitedError extends DomainError {
+  override name = 'RateLimitedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many failed logins; try again in ${retryAfterSeconds} s`);
+  }
+}

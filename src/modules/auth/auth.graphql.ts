@@ -1,6 +1,11 @@
 import { builder } from '../../graphql/builder.ts';
 import { sessionOf } from '../../graphql/context.ts';
-import { ConflictError, InvalidCredentialsError, ValidationError } from '../../lib/errors.ts';
+import {
+  ConflictError,
+  InvalidCredentialsError,
+  RateLimitedError,
+  ValidationError,
+} from '../../lib/errors.ts';
 import { UserRef } from '../organisations/organisations.graphql.ts';
 import type { AuthResult } from './auth.service.ts';
 
@@ -27,9 +32,12 @@ builder.mutationFields((t) => ({
   }),
   login: t.field({
     type: AuthPayload,
-    errors: { types: [InvalidCredentialsError, ValidationError], directResult: true },
+    errors: {
+      types: [InvalidCredentialsError, RateLimitedError, ValidationError],
+      directResult: true,
+    },
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.auth.login(args),
+    resolve: (_root, args, ctx) => ctx.services.auth.login(args, ctx.clientAddress),
   }),
   changePassword: t.field({
     type: AuthPayload,

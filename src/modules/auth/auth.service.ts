@@ -4,12 +4,14 @@ import type { Deps } from '../../lib/deps.ts';
 import {
   ConflictError,
   InvalidCredentialsError,
+  RateLimitedError,
   UnauthenticatedError,
   ValidationError,
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
+import { LoginLimiter } from './login-limiter.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
 import type { AuthenticatedSession, Session } from './session.ts';
 import { issueToken, type TokenSettings, verifyToken } from './tokens.ts';
@@ -24,6 +26,7 @@ export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
   const { db, clock, random } = deps;
+  const limiter = new LoginLimiter(clock);
 
   const issueFor = async (user: UserRow): Promise<AuthResult> => {
     const { token, expiresAt } = await issueToken(tokenSettings, clock, {
@@ -69,9 +72,15 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       return issueFor(user);
     },
 
-    /** Unknown email and wrong password give the same error after the same work. */
-    async login(input: unknown): Promise<AuthResult> {
+    /**
+     * Unknown email and wrong password give the same error after the same work. Repeated
+     * failures for one email from one client address are refused for a while (every door).
+     */
+    async login(input: unknown, clientAddress = ''): Promise<AuthResult> {
       const { email, password } = parseInput(loginSchema, input);
+      const limiterKey = `${email.trim().toLowerCase()}\n${clientAddress}`;
+      const wait = limiter.retryAfterSeconds(limiterKey);
+      if (wait > 0) throw new RateLimitedError(wait);
       const [user] = await db
         .select()
         .from(users)
@@ -79,7 +88,11 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       const ok = user
         ? await verifyPassword(password, user.passwordHash)
         : await verifyAgainstDummy(password);
-      if (!user || !ok) throw new InvalidCredentialsError();
+      if (!user || !ok) {
+        limiter.recordFailure(limiterKey);
+        throw new InvalidCredentialsError();
+      }
+      limiter.reset(limiterKey);
       return issueFor(user);
     },
 

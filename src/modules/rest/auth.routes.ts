@@ -1,12 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { formatDateTime } from '../../lib/datetime.ts';
-import { InvalidCredentialsError } from '../../lib/errors.ts';
 import type { Services } from '../../services.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from '../auth/auth.schemas.ts';
 import type { AuthResult } from '../auth/auth.service.ts';
-import { HttpError } from './errors.ts';
-import type { LoginLimiter } from './login-limiter.ts';
 import { defineRoute, type RestRoute } from './rest-router.ts';
 import { presentUser, userResponse } from './users.routes.ts';
 import { timestampResponse } from './wire.ts';
@@ -36,11 +32,7 @@ const passwordBody = z.strictObject({
   new_password: changePasswordSchema.shape.newPassword,
 });
 
-/** The limiter counts per email and client address (the socket's; proxies are not trusted). */
-const limiterKey = (email: string, req: IncomingMessage) =>
-  `${email.trim().toLowerCase()}\n${req.socket.remoteAddress ?? ''}`;
-
-export function authRoutes({ auth }: Services, limiter: LoginLimiter): RestRoute[] {
+export function authRoutes({ auth }: Services): RestRoute[] {
   return [
     defineRoute({
       method: 'POST',
@@ -51,26 +43,9 @@ export function authRoutes({ auth }: Services, limiter: LoginLimiter): RestRoute
       body: loginBody,
       response: tokenResponse,
       errors: [401, 429],
-      handle: async ({ req, body }) => {
-        const key = limiterKey(body.email, req);
-        const wait = limiter.retryAfterSeconds(key);
-        if (wait > 0) {
-          throw new HttpError(
-            429,
-            'too_many_requests',
-            `Too many failed logins; try again in ${wait} s`,
-            { 'retry-after': String(wait) },
-          );
-        }
-        try {
-          const result = await auth.login(body);
-          limiter.reset(key);
-          return presentToken(result);
-        } catch (err) {
-          if (err instanceof InvalidCredentialsError) limiter.recordFailure(key);
-          throw err;
-        }
-      },
+      // The client address is the socket's: proxies in front are not trusted.
+      handle: async ({ req, body }) =>
+        presentToken(await auth.login(body, req.socket.remoteAddress)),
     }),
     defineRoute({
       method: 'POST',

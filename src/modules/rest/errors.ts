@@ -6,6 +6,7 @@ import {
   InvalidCredentialsError,
   NotFoundError,
   PlanLimitExceededError,
+  RateLimitedError,
   UnauthenticatedError,
   ValidationError,
 } from '../../lib/errors.ts';
@@ -45,6 +46,11 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof UnauthenticatedError) {
     return new HttpError(401, 'unauthenticated', err.message, {
       'www-authenticate': 'Bearer realm="xscaler"',
+    });
+  }
+  if (err instanceof RateLimitedError) {
+    return new HttpError(429, 'too_many_requests', err.message, {
+      'retry-after': String(err.retryAfterSeconds),
     });
   }
   if (err instanceof ForbiddenError) return new HttpError(403, 'forbidden', err.message);

@@ -7,7 +7,6 @@ import type { Services } from '../../services.ts';
 import { authRoutes } from './auth.routes.ts';
 import { dashboardRoutes } from './dashboard.routes.ts';
 import { keyRoutes } from './keys.routes.ts';
-import { LoginLimiter } from './login-limiter.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createRestHandler, defineRoute, type RestRoute } from './rest-router.ts';
 import { tenantRoutes } from './tenants.routes.ts';
@@ -23,7 +22,7 @@ export function restRoutes(
   { config, clock }: Pick<Deps, 'config' | 'clock'>,
 ): Route[] {
   const table: RestRoute[] = [
-    ...authRoutes(services, new LoginLimiter(clock)),
+    ...authRoutes(services),
     ...tenantRoutes(services, config),
     ...keyRoutes(services, config),
     ...dashboardRoutes(services, clock),
