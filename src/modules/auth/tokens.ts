@@ -31,6 +31,26 @@ export async function issueToken(settings: TokenSettings, clock: Clock, claims: 
   return { token, expiresAt: new Date(expiresAt * 1000) };
 }
 
+/**
+ * The secret as an HMAC verification key, imported once: given the raw bytes, jose imports them
+ * through WebCrypto on every verification (~45 of ~140 us per token on this machine).
+ */
+const verificationKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+function verificationKey(secret: Uint8Array): Promise<CryptoKey> {
+  let key = verificationKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      'raw',
+      new Uint8Array(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    verificationKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** Verifies signature, algorithm, exp, iss and aud; every failure is the same UnauthenticatedError. */
 export async function verifyToken(
   settings: TokenSettings,
@@ -38,7 +58,7 @@ export async function verifyToken(
   token: string,
 ): Promise<TokenClaims & { expiresAt: Date }> {
   try {
-    const { payload } = await jwtVerify(token, settings.secret, {
+    const { payload } = await jwtVerify(token, await verificationKey(settings.secret), {
       algorithms: [ALGORITHM],
       issuer: settings.issuer,
       audience: settings.audience,
