@@ -14,11 +14,18 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most test time is waiting (child processes, scrapes, sockets): more files than cores.
+    maxWorkers: 3,
     // Every file runs on embedded PGlite, and again on PostgreSQL when TEST_DATABASE_URL is set.
     projects: [
       { extends: true as const, test: { name: 'pglite', env: { TEST_DATABASE_URL: '' } } },
       ...(postgresUrl
-        ? [{ extends: true as const, test: { name: 'postgres', env: { TEST_DATABASE_URL: postgresUrl } } }]
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'postgres', env: { TEST_DATABASE_URL: postgresUrl } },
+            },
+          ]
         : []),
     ],
   },

@@ -28,7 +28,7 @@ async function tick() {
 
 /** Subscribers register asynchronously; wait until the feed has them all. */
 async function untilSubscribed(count: number) {
-  for (let i = 0; i < 100 && server().app.services.usageFeed.subscriberCount < count; i++) {
+  for (let i = 0; i < 500 && server().app.services.usageFeed.subscriberCount < count; i++) {
     await new Promise((r) => setTimeout(r, 20));
   }
   expect(server().app.services.usageFeed.subscriberCount).toBeGreaterThanOrEqual(count);

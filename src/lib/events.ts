@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Notifier } from '../db/client.ts';
 import type { Logger } from './logger.ts';
 
@@ -17,6 +18,7 @@ const CHANNEL = 'xscaler_events';
 export class EventBus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
   private readonly reconnectHandlers = new Set<() => void>();
+  private readonly instanceId = randomUUID();
   private unlisten: (() => Promise<void>) | undefined;
 
   constructor(
@@ -40,8 +42,13 @@ export class EventBus {
     this.unlisten = undefined;
   }
 
+  /**
+   * Runs this instance's handlers at once (a revocation must not wait for the round trip), then
+   * tells the other instances; our own notification coming back is ignored.
+   */
   async publish<T extends Topic>(topic: T, payload: EventMap[T]): Promise<void> {
-    await this.notifier.notify(CHANNEL, JSON.stringify({ topic, payload }));
+    this.deliver(topic, payload);
+    await this.notifier.notify(CHANNEL, JSON.stringify({ topic, payload, from: this.instanceId }));
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
@@ -58,18 +65,23 @@ export class EventBus {
   }
 
   private dispatch(raw: string): void {
-    let message: { topic: Topic; payload: unknown };
+    let message: { topic: Topic; payload: unknown; from?: string };
     try {
       message = JSON.parse(raw);
     } catch {
       this.logger.warn('ignored malformed event', { raw: raw.slice(0, 200) });
       return;
     }
-    for (const handler of this.handlers.get(message.topic) ?? []) {
+    if (message.from === this.instanceId) return;
+    this.deliver(message.topic, message.payload as EventMap[Topic]);
+  }
+
+  private deliver(topic: Topic, payload: EventMap[Topic]): void {
+    for (const handler of this.handlers.get(topic) ?? []) {
       try {
-        handler(message.payload as EventMap[Topic]);
+        handler(payload);
       } catch (err) {
-        this.logger.error('event handler failed', { topic: message.topic, error: String(err) });
+        this.logger.error('event handler failed', { topic, error: String(err) });
       }
     }
   }
