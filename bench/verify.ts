@@ -89,7 +89,11 @@ export async function benchVerify() {
           ...(await load(url, target.headers, connections, durationS)),
         });
       } finally {
-        server.child.kill('SIGTERM');
+        // Let it finish its shutdown (last lastUsedAt flush) before the next one or the drop.
+        await new Promise((resolve) => {
+          server.child.once('exit', resolve);
+          server.child.kill('SIGTERM');
+        });
       }
     }
     const [bare, lookup, cached, uncached] = results as [Measured, Measured, Measured, Measured];
