@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gqlAt } from './helpers/app.ts';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/database.ts';
 import { PASSWORD, uniqueEmail } from './helpers/factories.ts';
 import { type PortalProcess, spawnPortal, waitFor } from './helpers/process.ts';
@@ -24,18 +25,6 @@ function syncedTicks(output: string): number[] {
     }
   }
   return ticks;
-}
-
-async function gqlOn(url: string, query: string, variables: object = {}, token?: string) {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: unknown[] };
 }
 
 // Three real server processes on one PostgreSQL: only meaningful on PostgreSQL.
@@ -102,7 +91,7 @@ describe.skipIf(engine !== 'postgres')('usage sync across three instances (Postg
 
   it('pushes to a subscriber on instance B the usage synced by another instance', async () => {
     const b = portals[1]!;
-    const signup = await gqlOn(
+    const signup = await gqlAt(
       b.url,
       `mutation($o: String!, $e: String!, $p: String!) {
         signup(organisationName: $o, email: $e, password: $p) {
@@ -113,7 +102,7 @@ describe.skipIf(engine !== 'postgres')('usage sync across three instances (Postg
     );
     const token: string = signup.data?.signup?.token;
     expect(token, JSON.stringify(signup)).toBeTruthy();
-    const created = await gqlOn(
+    const created = await gqlAt(
       b.url,
       `mutation { createTenant(displayName: "Payment Service", environment: prod) {
         __typename ... on Tenant { id } ... on Error { message } } }`,

@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers/app.ts';
+import { gqlAt, startTestServer, type TestServer } from './helpers/app.ts';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/database.ts';
 import { createApiKey, createTenant, signupOrg } from './helpers/factories.ts';
 import { bearer, verifyRequest } from './helpers/http.ts';
@@ -29,20 +29,6 @@ describe.skipIf(engine !== 'postgres')('revocation across instances (PostgreSQL 
     await testDatabase?.drop();
   });
 
-  const gqlOn = async (
-    url: string,
-    query: string,
-    variables: Record<string, unknown>,
-    token: string,
-  ) => {
-    const res = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return res.json() as Promise<any>;
-  };
-
   it('a key revoked on instance A is refused by instance B within 1 s', async () => {
     const org = await signupOrg(admin);
     const tenant = await createTenant(admin, org.token);
@@ -51,7 +37,7 @@ describe.skipIf(engine !== 'postgres')('revocation across instances (PostgreSQL 
     expect((await verifyRequest(b.url, bearer(key.key))).status).toBe(200);
     expect((await verifyRequest(b.url, bearer(key.key))).status).toBe(200);
 
-    const revoked = await gqlOn(
+    const revoked = await gqlAt(
       a.url,
       'mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }',
       { id: key.id },

@@ -63,24 +63,32 @@ export async function startTestServer(
     url,
     database,
     testDatabase,
-    async gql(query, variables, token) {
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await res.json()) as { data: any; errors?: any[] };
-      return { status: res.status, data: body.data, errors: body.errors };
-    },
+    gql: (query, variables, token) => gqlAt(url, query, variables, token),
     async stop() {
       await app.stop();
       await database.close();
       if (!options.testDatabase) await testDatabase.drop();
     },
   };
+}
+
+/** POST /graphql on any portal (in process or a spawned one); body and HTTP status. */
+export async function gqlAt<T = any>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GqlResult<T>> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data: any; errors?: any[] };
+  return { status: res.status, data: body.data, errors: body.errors };
 }
 
 /** beforeAll/afterAll wiring: one server per test file. */
