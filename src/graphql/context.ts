@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { UnauthenticatedError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { AuthenticatedSession, Session } from '../modules/auth/session.ts';
+import type { AuthenticatedSession } from '../modules/auth/session.ts';
 import type { Services } from '../services.ts';
 
 export interface GraphQLContext {
@@ -18,7 +18,7 @@ export interface GraphQLContext {
 }
 
 /** The session of a field that requires one (scope-auth has already refused anonymous calls). */
-export function sessionOf(ctx: GraphQLContext): Session {
+export function sessionOf(ctx: GraphQLContext): AuthenticatedSession {
   if (!ctx.session) throw ctx.authError ?? new UnauthenticatedError();
   return ctx.session;
 }

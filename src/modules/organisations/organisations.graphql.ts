@@ -61,7 +61,7 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, _args, ctx) => {
       const session = sessionOf(ctx);
       const user = await ctx.db.query.users.findFirst(
-        query({ where: { id: session.userId, organisationId: session.organisationId } }),
+        query({ where: ctx.services.users.lookupFilter(session, session.userId) }),
       );
       return user ?? (await ctx.services.users.me(session));
     },

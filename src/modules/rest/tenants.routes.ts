@@ -9,6 +9,7 @@ import {
   ENVIRONMENTS,
   tenantFilterSchema,
   updateTenantSchema,
+  visibleStatus,
 } from '../tenants/tenants.schemas.ts';
 import { PLAN_LIMIT_STATUS } from './errors.ts';
 import { defineRoute, type RestRoute } from './rest-router.ts';
@@ -39,7 +40,7 @@ export function presentTenant(row: TenantRow, config: Config): z.infer<typeof te
     logs_host: hosts.logsHost,
     traces_host: hosts.tracesHost,
     created_at: formatDateTime(row.createdAt),
-    status: row.status === 'suspended' ? 'suspended' : 'active',
+    status: visibleStatus(row.status),
     updated_at: formatDateTime(row.updatedAt),
   };
 }

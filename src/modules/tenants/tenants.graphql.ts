@@ -2,7 +2,7 @@ import { builder } from '../../graphql/builder.ts';
 import { sessionOf } from '../../graphql/context.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
 import { hostsOf } from './cells.ts';
-import { ENVIRONMENTS } from './tenants.schemas.ts';
+import { ENVIRONMENTS, visibleStatus } from './tenants.schemas.ts';
 
 export const EnvironmentEnum = builder.enumType('Environment', { values: ENVIRONMENTS });
 export const TenantStatusEnum = builder.enumType('TenantStatus', {
@@ -42,7 +42,7 @@ export const TenantRef = builder.drizzleObject('tenants', {
     status: t.field({
       type: TenantStatusEnum,
       select: { columns: { status: true } },
-      resolve: (r) => (r.status === 'suspended' ? 'suspended' : 'active'),
+      resolve: (r) => visibleStatus(r.status),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

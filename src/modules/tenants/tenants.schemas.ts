@@ -31,3 +31,8 @@ export const updateTenantSchema = z
   });
 
 export const tenantFilterSchema = z.object({ environment: environmentSchema.nullish() });
+
+/** What clients see: deleted tenants are never shown, so a tenant is active or suspended. */
+export type VisibleStatus = 'active' | 'suspended';
+export const visibleStatus = (status: string): VisibleStatus =>
+  status === 'suspended' ? 'suspended' : 'active';

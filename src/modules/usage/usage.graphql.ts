@@ -1,7 +1,6 @@
 import { builder } from '../../graphql/builder.ts';
 import { sessionOf } from '../../graphql/context.ts';
-import { UnauthenticatedError, ValidationError } from '../../lib/errors.ts';
-import type { AuthenticatedSession } from '../auth/session.ts';
+import { ValidationError } from '../../lib/errors.ts';
 import { BillingPlanEnum, OrganisationRef } from '../organisations/organisations.graphql.ts';
 import { TenantRef } from '../tenants/tenants.graphql.ts';
 import {
@@ -118,21 +117,13 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const authenticated = (ctx: {
-  session: AuthenticatedSession | null;
-  authError: UnauthenticatedError | null;
-}) => {
-  if (!ctx.session) throw ctx.authError ?? new UnauthenticatedError();
-  return ctx.session;
-};
-
 builder.subscriptionType({});
 builder.subscriptionFields((t) => ({
   orgUsageUpdated: t.field({
     type: OrgUsageRef,
     description: 'Pushed after every usage sync. Ends when the token expires.',
     authScopes: { authenticated: true },
-    subscribe: (_root, _args, ctx) => ctx.services.usageFeed.subscribeOrg(authenticated(ctx)),
+    subscribe: (_root, _args, ctx) => ctx.services.usageFeed.subscribeOrg(sessionOf(ctx)),
     resolve: (usage) => usage,
   }),
   tenantUsageUpdated: t.field({
@@ -141,7 +132,7 @@ builder.subscriptionFields((t) => ({
     authScopes: { authenticated: true },
     args: { tenantId: t.arg.id({ required: true }) },
     subscribe: async (_root, args, ctx) => {
-      const session = authenticated(ctx);
+      const session = sessionOf(ctx);
       await ctx.services.tenants.get(session, String(args.tenantId));
       return ctx.services.usageFeed.subscribeTenant(session, String(args.tenantId));
     },
