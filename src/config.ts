@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** Where tenants can be placed: a region holds cells, each cell has its ingestion hosts. */
@@ -43,6 +44,10 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./.data/pglite'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  WORKERS: z
+    .string()
+    .regex(/^(auto|[1-9][0-9]?)$/, 'WORKERS must be auto or a whole number from 1 to 99')
+    .default('1'),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   JWT_ISSUER: z.string().default('xscaler-portal'),
   JWT_AUDIENCE: z.string().default('xscaler-portal-api'),
@@ -73,6 +78,8 @@ export type Config = {
   databaseUrl: string | undefined;
   pgliteDir: string;
   dbPoolMax: number;
+  /** Server processes sharing the port (node:cluster); more than one needs PostgreSQL. */
+  workers: number;
   jwt: { secret: string | undefined; issuer: string; audience: string; ttlSeconds: number };
   graphiql: boolean;
   cells: Cell[];
@@ -103,6 +110,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production',
     );
   }
+  const workers = e.WORKERS === 'auto' ? availableParallelism() : Number(e.WORKERS);
+  if (workers > 1 && !e.DATABASE_URL) {
+    throw new ConfigError(
+      `Invalid configuration:\n  WORKERS: ${workers} processes need DATABASE_URL (embedded PGlite is opened by one process only)`,
+    );
+  }
   const cells = e.CELLS_FILE ? readCells(e.CELLS_FILE) : DEFAULT_CELLS;
   return {
     env: e.NODE_ENV,
@@ -111,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
     dbPoolMax: e.DB_POOL_MAX,
+    workers,
     jwt: {
       secret: e.JWT_SECRET,
       issuer: e.JWT_ISSUER,

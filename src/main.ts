@@ -1,24 +1,41 @@
+import cluster from 'node:cluster';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { runPrimary, type WorkerListening } from './cluster.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './lib/logger.ts';
 
-async function main() {
-  const config = loadConfig();
+function announce(config: Config, url: string): void {
+  const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${config.pgliteDir})`;
+  const processes = config.workers > 1 ? `, ${config.workers} workers` : '';
+  console.log(`xScaler Portal listening on ${url} (database: ${where}${processes})`);
+  console.log(config.graphiql ? `GraphiQL: ${url}/graphql` : `GraphQL endpoint: ${url}/graphql`);
+}
+
+async function serve(config: Config): Promise<void> {
   const app = await createApp(config);
   const { url } = await app.start();
-  const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${config.pgliteDir})`;
-  console.log(`xScaler Portal listening on ${url} (database: ${where})`);
-  console.log(config.graphiql ? `GraphiQL: ${url}/graphql` : `GraphQL endpoint: ${url}/graphql`);
+  if (cluster.isWorker) process.send?.({ type: 'listening', url } satisfies WorkerListening);
+  else announce(config, url);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received, shutting down`);
+    if (cluster.isPrimary) console.log(`${signal} received, shutting down`);
     await app.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function main() {
+  const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) {
+    runPrimary(config, createLogger(config.logLevel), (url) => announce(config, url));
+    return;
+  }
+  await serve(config);
 }
 
 main().catch((err) => {

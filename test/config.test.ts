@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
@@ -8,6 +9,7 @@ describe('configuration', () => {
       port: 4000,
       databaseUrl: undefined,
       pgliteDir: './.data/pglite',
+      workers: 1,
       keyCache: { ttlSeconds: 15 },
       usage: { intervalSeconds: 60, prometheusUrl: undefined },
     });
@@ -26,7 +28,16 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'not a url' }, /DATABASE_URL/],
     [{ PORT: '70000' }, /PORT/],
     [{ CELLS_FILE: '/nonexistent/cells.json' }, /CELLS_FILE/],
+    [{ WORKERS: '0' }, /WORKERS must be auto or a whole number from 1 to 99/],
+    [{ WORKERS: 'two' }, /WORKERS must be auto or a whole number from 1 to 99/],
+    [{ WORKERS: '2' }, /WORKERS: 2 processes need DATABASE_URL/],
   ])('refuses %o with a message naming it', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('runs WORKERS processes on PostgreSQL, one per core with auto', () => {
+    const databaseUrl = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' };
+    expect(loadConfig({ ...databaseUrl, WORKERS: '3' }).workers).toBe(3);
+    expect(loadConfig({ ...databaseUrl, WORKERS: 'auto' }).workers).toBe(availableParallelism());
   });
 });

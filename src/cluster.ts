@@ -1,0 +1,96 @@
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config.ts';
+import type { Logger } from './lib/logger.ts';
+
+/** What a worker tells the primary once its server listens. */
+export interface WorkerListening {
+  type: 'listening';
+  url: string;
+}
+
+/** A replacement for a crashed worker waits this long, so a crash loop cannot spin the CPU. */
+const RESTART_DELAY_MS = 1000;
+/** Workers drain their requests on SIGTERM; one that takes longer than this is killed. */
+const STOP_TIMEOUT_MS = 30_000;
+
+/**
+ * The primary of `WORKERS` server processes sharing one port (node:cluster hands connections
+ * round-robin). It serves nothing itself: it starts the workers, replaces one that dies, and on
+ * SIGTERM/SIGINT lets each drain before exiting. Everything that must be shared between workers
+ * is already shared between instances: PostgreSQL, advisory locks and NOTIFY.
+ */
+export function runPrimary(
+  config: Config,
+  logger: Logger,
+  onListening: (url: string) => void,
+): void {
+  // Every worker must sign and accept the same tokens; a development secret is made once here.
+  let secret = config.jwt.secret;
+  if (!secret) {
+    secret = randomBytes(32).toString('hex');
+    logger.warn('JWT_SECRET is not set: using a random secret, tokens end when the portal stops');
+  }
+  const workerEnv = { JWT_SECRET: secret };
+
+  const listening = new Set<Worker>();
+  let started = false;
+  let stopping = false;
+
+  const fork = () => {
+    const worker = cluster.fork(workerEnv);
+    worker.on('message', (message: WorkerListening) => {
+      if (message?.type !== 'listening') return;
+      listening.add(worker);
+      if (!started && listening.size === config.workers) {
+        started = true;
+        onListening(message.url);
+      }
+    });
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const wasListening = listening.delete(worker);
+    if (stopping) return;
+    if (!started && !wasListening) {
+      // A worker that cannot start (database unreachable, port taken) will not do better on
+      // a retry: fail like a single process would, rather than loop.
+      logger.error('worker failed to start; stopping', { pid: worker.process.pid, code, signal });
+      void stopAll(1);
+      return;
+    }
+    logger.warn('worker exited; starting a replacement', { pid: worker.process.pid, code, signal });
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, RESTART_DELAY_MS).unref();
+  });
+
+  const stopAll = async (exitCode: number) => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+    const exits = workers.map(
+      (worker) =>
+        new Promise<number>((resolve) => {
+          if (worker.isDead()) return resolve(worker.process.exitCode ?? 1);
+          const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+          worker.once('exit', (code) => {
+            clearTimeout(timer);
+            resolve(code ?? 1);
+          });
+          worker.process.kill('SIGTERM');
+        }),
+    );
+    const codes = await Promise.all(exits);
+    process.exit(codes.every((code) => code === 0) ? exitCode : 1);
+  };
+
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    console.log(`${signal} received, stopping ${config.workers} workers`);
+    void stopAll(0);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  for (let i = 0; i < config.workers; i++) fork();
+}
