@@ -70,18 +70,19 @@ export function runPrimary(
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
     const exits = workers.map(
       (worker) =>
-        new Promise<number>((resolve) => {
-          if (worker.isDead()) return resolve(worker.process.exitCode ?? 1);
+        new Promise<boolean>((resolve) => {
+          if (worker.isDead()) return resolve(worker.process.exitCode === 0);
           const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
-          worker.once('exit', (code) => {
+          // A worker still starting has no handler yet and ends by the signal itself: also clean.
+          worker.once('exit', (code, signal) => {
             clearTimeout(timer);
-            resolve(code ?? 1);
+            resolve(code === 0 || signal === 'SIGTERM');
           });
           worker.process.kill('SIGTERM');
         }),
     );
-    const codes = await Promise.all(exits);
-    process.exit(codes.every((code) => code === 0) ? exitCode : 1);
+    const clean = await Promise.all(exits);
+    process.exit(clean.every(Boolean) ? exitCode : 1);
   };
 
   const onSignal = (signal: string) => {

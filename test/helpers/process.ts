@@ -11,11 +11,16 @@ export interface PortalProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Runs `src/main.ts` as its own process (as in production) and waits for its URL. */
-export async function spawnPortal(env: Record<string, string>): Promise<PortalProcess> {
+/**
+ * Runs `src/main.ts` as its own process (as in production) and waits for its URL. An `undefined`
+ * value removes that variable from the test defaults.
+ */
+export async function spawnPortal(env: Record<string, string | undefined>): Promise<PortalProcess> {
+  const merged = { ...process.env, ...testEnv({ LOG_LEVEL: 'warn' }), ...env };
+  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...testEnv({ LOG_LEVEL: 'warn', ...env }) },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, engine, type TestDatabase } from './helpers/database.ts';
+import { uniqueEmail } from './helpers/factories.ts';
+import { type PortalProcess, spawnPortal, waitFor } from './helpers/process.ts';
+
+/** Child processes of `pid` (the workers of a primary). */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A GraphQL POST on a connection of its own: the cluster hands connections to workers in turn,
+ * so consecutive calls reach different workers (fetch would reuse one kept-alive connection).
+ */
+function gqlOnNewConnection(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<{ status: number; body: any }> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${baseUrl}/graphql`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const ME = '{ me { email role } }';
+
+// Several processes on one database: PGlite is one process per data directory.
+describe.skipIf(engine !== 'postgres')('WORKERS: several processes behind one port', () => {
+  let testDatabase: TestDatabase;
+  let portal: PortalProcess;
+  let token: string;
+  const email = uniqueEmail('cluster');
+
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase();
+    // No JWT_SECRET: the primary makes one development secret for all workers.
+    portal = await spawnPortal({
+      DATABASE_URL: testDatabase.url!,
+      WORKERS: '2',
+      NODE_ENV: 'development',
+      JWT_SECRET: undefined,
+    });
+    const signup = await gqlOnNewConnection(
+      portal.url,
+      `mutation($email: String!) { signup(organisationName: "Cluster", email: $email,
+        password: "Correct-Horse-9") { ... on AuthPayload { token } } }`,
+      { email },
+    );
+    token = signup.body.data.signup.token;
+  });
+
+  afterAll(async () => {
+    await portal?.kill('SIGKILL');
+    await testDatabase?.drop();
+  });
+
+  it('starts two workers, and every worker accepts a token another one issued', async () => {
+    expect(childrenOf(portal.child.pid!), portal.output()).toHaveLength(2);
+    expect(portal.output()).toMatch(/listening on http:\S+ \(database: PostgreSQL, 2 workers\)/);
+    // Six connections alternate between the two workers: one secret or half of them fail.
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => gqlOnNewConnection(portal.url, ME, {}, token)),
+    );
+    for (const answer of answers) {
+      expect(answer.body.errors, portal.output()).toBeUndefined();
+      expect(answer.body.data.me).toEqual({ email, role: 'owner' });
+    }
+  });
+
+  it('replaces a worker that dies, and keeps answering meanwhile', async () => {
+    const [victim, survivor] = childrenOf(portal.child.pid!) as [number, number];
+    process.kill(victim, 'SIGKILL');
+    await waitFor(async () => /worker exited; starting a replacement/.test(portal.output()), 5_000);
+    // The survivor answers while the replacement starts.
+    const during = await gqlOnNewConnection(portal.url, ME, {}, token);
+    expect(during.body.data.me.email).toBe(email);
+    await waitFor(async () => {
+      const workers = childrenOf(portal.child.pid!);
+      return workers.length === 2 && !workers.includes(victim) && workers.includes(survivor);
+    }, 20_000);
+    // Wait until the replacement listens too, then both answer again.
+    await waitFor(async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => gqlOnNewConnection(portal.url, ME, {}, token)),
+      );
+      return answers.every((a) => a.body.data?.me?.email === email);
+    }, 20_000);
+  });
+
+  it('on SIGTERM lets every worker drain, then exits 0', async () => {
+    const workers = childrenOf(portal.child.pid!);
+    expect(workers).toHaveLength(2);
+    const exited = new Promise<number | null>((resolve) => portal.child.once('exit', resolve));
+    portal.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(workers.filter(isAlive)).toEqual([]);
+  });
+});
