@@ -8,13 +8,13 @@ import { SCOPES } from './scopes.ts';
 
 export const ApiKeyRef = builder.drizzleObject('apiKeys', {
   name: 'ApiKey',
-  // Short identifying columns always; the others only when a query asks for them (see Tenant).
-  select: { columns: { id: true, tenantId: true, displayName: true, prefix: true } },
+  // `id` and the short `prefix` always; the others only when a query asks for them (see Tenant).
+  select: { columns: { id: true, prefix: true } },
   description: 'An ingestion key. The secret is never readable: only its first 8 characters.',
   fields: (t) => ({
     id: t.field({ type: 'ID', resolve: (k) => k.id }),
-    tenantId: t.field({ type: 'String', resolve: (k) => k.tenantId }),
-    displayName: t.field({ type: 'String', resolve: (k) => k.displayName }),
+    tenantId: t.exposeString('tenantId'),
+    displayName: t.exposeString('displayName'),
     prefix: t.field({
       type: 'String',
       description: 'First 8 characters of the current secret.',
