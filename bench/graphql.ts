@@ -1,17 +1,12 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import { type App, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { startBaseline } from './graphql-baseline.ts';
 import { createScratchDatabase } from './lib/database.ts';
-import {
-  failureCount,
-  formatTable,
-  type LoadOptions,
-  type LoadResult,
-  runLoad,
-} from './lib/load.ts';
+import { failureCount, formatTable, type LoadResult, runLoad } from './lib/load.ts';
+import { startTarget } from './lib/target.ts';
 
 export const TARGET_RATIO = 0.3;
 const SETTLE_MS = 1000;
@@ -22,13 +17,21 @@ export interface GraphqlBenchOptions {
   connections?: number;
   tenants?: number;
   keysPerTenant?: number;
+  /** Process counts to measure both servers at; default 1 and one per core. */
+  processCounts?: number[];
 }
 
-export interface GraphqlBenchResult {
+export interface GraphqlRun {
+  /** Server processes (WORKERS) of each side. */
+  processes: number;
   portal: LoadResult;
   baseline: LoadResult;
   /** portal req/s divided by baseline req/s. */
   ratio: number;
+}
+
+export interface GraphqlBenchResult {
+  runs: GraphqlRun[];
   target: number;
   /** SQL statements the portal ran for one request (the issue wants the page in one, plus auth). */
   portalStatementsPerRequest: number;
@@ -40,94 +43,98 @@ export const NESTED_QUERY =
 /**
  * The nested tenants query through the whole portal (HTTP, Yoga, Pothos, Drizzle, postgres.js)
  * against a hand-written node:http + postgres.js handler giving the same JSON, in the same run.
+ * Each side is its own server process (or WORKERS processes, as deployed with WORKERS=auto),
+ * measured one after the other with the same load; neither shares an event loop with autocannon.
  */
 export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<GraphqlBenchResult> {
+  const cores = availableParallelism();
   const settings = {
     durationS: options.durationS ?? envNumber('BENCH_DURATION_S', 10),
     warmupS: options.warmupS ?? 2,
     connections: options.connections ?? envNumber('BENCH_CONNECTIONS', 50),
     tenants: options.tenants ?? 100,
     keysPerTenant: options.keysPerTenant ?? 2,
+    processCounts: options.processCounts ?? [...new Set([1, cores])],
   };
   const database = await createScratchDatabase('portal_bench');
   try {
-    const config = loadConfig({
+    const env = {
       NODE_ENV: 'production',
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: database.url,
       JWT_SECRET: randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'silent',
-    });
-    const app = await createApp(config);
-    const baseline = await startBaseline({
-      databaseUrl: database.url,
-      poolMax: config.dbPoolMax,
-      jwt: {
-        secret: new TextEncoder().encode(config.jwt.secret),
-        issuer: config.jwt.issuer,
-        audience: config.jwt.audience,
-      },
-    });
-    try {
-      const portalUrl = `${(await app.start()).url}/graphql`;
-      const token = await seed(portalUrl, settings.tenants, settings.keysPerTenant);
-      return await measure(app, portalUrl, baseline.url, token, settings);
-    } finally {
-      await baseline.stop();
-      await app.stop();
+      LOG_LEVEL: 'warn',
+    };
+    const { token, portalBody, portalStatementsPerRequest } = await prepare(env, settings);
+    const body = JSON.stringify({ query: NESTED_QUERY });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const measure = async (script: string, processes: number, expectBody?: string) => {
+      const server = await startTarget(script, { ...env, WORKERS: String(processes) });
+      try {
+        const url = `${server.url}/graphql`;
+        const answer = await postText(url, body, headers);
+        assertSameAnswer(answer, portalBody, settings.tenants, settings.keysPerTenant);
+        const load = { url, body, headers, connections: settings.connections };
+        // autocannon hangs up at the deadline, but the server still works through the
+        // requests it had accepted: let them finish so they do not load the next run.
+        await runLoad({ ...load, durationS: settings.warmupS });
+        await setTimeout(SETTLE_MS);
+        const result = await runLoad({ ...load, durationS: settings.durationS, expectBody });
+        await setTimeout(SETTLE_MS);
+        return result;
+      } finally {
+        await server.stop();
+      }
+    };
+    const runs: GraphqlRun[] = [];
+    for (const processes of settings.processCounts) {
+      const portal = await measure('src/main.ts', processes, portalBody);
+      const baseline = await measure('bench/targets/graphql-baseline.ts', processes);
+      runs.push({
+        processes,
+        portal,
+        baseline,
+        ratio: portal.requestsPerSecond / baseline.requestsPerSecond,
+      });
     }
+    const result = { runs, target: TARGET_RATIO, portalStatementsPerRequest };
+    report(result, settings);
+    const failures = runs.reduce(
+      (n, run) => n + failureCount(run.portal) + failureCount(run.baseline),
+      0,
+    );
+    if (failures > 0) {
+      throw new Error('graphql bench: some requests failed or answered differently (see table)');
+    }
+    return result;
   } finally {
     await database.drop();
   }
 }
 
-async function measure(
-  app: App,
-  portalUrl: string,
-  baselineUrl: string,
-  token: string,
-  settings: Required<GraphqlBenchOptions>,
-): Promise<GraphqlBenchResult> {
-  const body = JSON.stringify({ query: NESTED_QUERY });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-
-  const statements = countStatements(app);
-  const portalBody = await postText(portalUrl, body, headers);
-  const portalStatementsPerRequest = statements.stop();
-  const baselineBody = await postText(baselineUrl, body, headers);
-  assertSameAnswer(portalBody, baselineBody, settings.tenants, settings.keysPerTenant);
-
-  // One after the other, never together: each gets both cores (shared with the load generator).
-  const load = { body, headers, connections: settings.connections };
-  // autocannon hangs up at the deadline, but the server still works through the requests it had
-  // accepted: let them finish so they neither load the next run nor outlive the teardown.
-  const loadAndSettle = async (options: LoadOptions) => {
-    const result = await runLoad(options);
-    await setTimeout(SETTLE_MS);
-    return result;
-  };
-  const run = async (url: string, expectBody: string) => {
-    await loadAndSettle({ ...load, url, durationS: settings.warmupS });
-    return loadAndSettle({ ...load, url, durationS: settings.durationS, expectBody });
-  };
-  const portal = await run(portalUrl, portalBody);
-  const baseline = await run(baselineUrl, baselineBody);
-  const result = {
-    portal,
-    baseline,
-    ratio: portal.requestsPerSecond / baseline.requestsPerSecond,
-    target: TARGET_RATIO,
-    portalStatementsPerRequest,
-  };
-  report(result, settings);
-  if (failureCount(portal) + failureCount(baseline) > 0) {
-    throw new Error('graphql bench: some requests failed or answered differently (see table)');
+/** Seeds through an in-process portal, and records its answer and statement count once. */
+async function prepare(
+  env: Record<string, string>,
+  settings: { tenants: number; keysPerTenant: number },
+) {
+  const app = await createApp(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+  try {
+    const url = `${(await app.start()).url}/graphql`;
+    const token = await seed(url, settings.tenants, settings.keysPerTenant);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const statements = countStatements(app);
+    const portalBody = await postText(url, JSON.stringify({ query: NESTED_QUERY }), headers);
+    return { token, portalBody, portalStatementsPerRequest: statements.stop() };
+  } finally {
+    await app.stop();
   }
-  return result;
 }
 
-function report(result: GraphqlBenchResult, settings: Required<GraphqlBenchOptions>): void {
+function report(
+  result: GraphqlBenchResult,
+  settings: Required<Omit<GraphqlBenchOptions, 'processCounts'>>,
+): void {
   const row = (name: string, r: LoadResult) => [
     name,
     r.requestsPerSecond.toFixed(0),
@@ -142,15 +149,23 @@ function report(result: GraphqlBenchResult, settings: Required<GraphqlBenchOptio
   console.log(
     formatTable(
       ['', 'req/s', 'p50 ms', 'p99 ms', 'failed'],
-      [row('portal (GraphQL)', result.portal), row('baseline (node:http)', result.baseline)],
+      result.runs.flatMap((run) => [
+        row(`portal (GraphQL), ${plural(run.processes)}`, run.portal),
+        row(`baseline (node:http), ${plural(run.processes)}`, run.baseline),
+      ]),
     ),
   );
-  const verdict = result.ratio >= result.target ? 'meets' : 'BELOW';
-  console.log(
-    `ratio portal/baseline: ${result.ratio.toFixed(2)} (${verdict} target ${result.target}); ` +
-      `portal ran ${result.portalStatementsPerRequest} SQL statements per request`,
-  );
+  for (const run of result.runs) {
+    const verdict = run.ratio >= result.target ? 'meets' : 'BELOW';
+    console.log(
+      `ratio portal/baseline, ${plural(run.processes)} each: ${run.ratio.toFixed(2)} ` +
+        `(${verdict} target ${result.target})`,
+    );
+  }
+  console.log(`portal ran ${result.portalStatementsPerRequest} SQL statements per request`);
 }
+
+const plural = (processes: number) => `${processes} process${processes === 1 ? '' : 'es'}`;
 
 /** Counts the statements the portal sends to the database until stop() is called. */
 function countStatements(app: App) {

@@ -1,13 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createScratchDatabase } from './lib/database.ts';
 import { formatTable } from './lib/load.ts';
+import { startTarget } from './lib/target.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const TENANTS = 20;
 const KEYS_PER_TENANT = 50;
 
@@ -90,10 +88,7 @@ export async function benchVerify() {
         });
       } finally {
         // Let it finish its shutdown (last lastUsedAt flush) before the next one or the drop.
-        await new Promise((resolve) => {
-          server.child.once('exit', resolve);
-          server.child.kill('SIGTERM');
-        });
+        await server.stop();
       }
     }
     const [bare, lookup, cached, uncached] = results as [Measured, Measured, Measured, Measured];
@@ -156,24 +151,6 @@ async function seed(databaseUrl: string): Promise<Seeded> {
   } finally {
     await app.stop();
   }
-}
-
-async function startTarget(script: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (d) => {
-      output += d;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-  return { child, url };
 }
 
 /** GETs the url with per-request headers (cycling through keys) for durationS seconds. */
