@@ -1,7 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The node flags of `npm start` (`node <flags> --import tsx src/main.ts`): every benchmarked
+ * server, the baselines included, runs with the flags the portal is deployed with.
+ */
+export function npmStartNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+  const match = /^node((?: --[\w-]+(?:=\S+)?)*) --import tsx /.exec(scripts.start);
+  if (!match) throw new Error(`unexpected npm start script: ${scripts.start}`);
+  return match[1]!.trim().split(' ').filter(Boolean);
+}
 
 export interface Target {
   url: string;
@@ -10,9 +22,9 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** Runs a server script in its own process (as deployed) and waits for its "listening on" line. */
+/** Runs a server script in its own process, as deployed, and waits for its "listening on" line. */
 export async function startTarget(script: string, env: Record<string, string>): Promise<Target> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...npmStartNodeFlags(), '--import', 'tsx', script], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
