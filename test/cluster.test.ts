@@ -138,3 +138,13 @@ describe.skipIf(engine !== 'postgres')('WORKERS: several processes behind one po
     expect(workers.filter(isAlive)).toEqual([]);
   });
 });
+
+describe('WORKERS: a worker that cannot start', () => {
+  it('stops the primary with exit code 1 instead of restarting it in a loop', async () => {
+    const started = spawnPortal({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/xscaler_no_such_database',
+      WORKERS: '2',
+    });
+    await expect(started).rejects.toThrow(/exited with 1[\s\S]*worker failed to start; stopping/);
+  });
+});
