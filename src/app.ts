@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { createGraphQLHandler } from './graphql/json-post.ts';
 import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { healthRoutes } from './http/health.ts';
@@ -72,7 +73,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     [
       ...verifyRoutes(services.verify),
       ...restRoutes(services, deps),
-      { path: '/graphql', handler: (req, res) => yoga(req, res, { req }) },
+      { path: '/graphql', handler: createGraphQLHandler(yoga, logger) },
       ...healthRoutes(database),
     ],
     logger,

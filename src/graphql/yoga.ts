@@ -104,14 +104,17 @@ export function createGraphQLServer(deps: YogaDeps) {
         blockFieldSuggestion: { enabled: false },
       }),
     ],
-    // HTTP sends the token as a header; graphql-ws in connectionParams.authorization.
+    // HTTP sends the token as a header (from Yoga's Request, or passed as `authorization` by the
+    // JSON POST handler); graphql-ws in connectionParams.authorization.
     context: (initial: {
       request?: Request;
       req?: IncomingMessage;
+      authorization?: string | null;
       connectionParams?: Record<string, unknown>;
     }) =>
       makeContext(
         initial.request?.headers.get('authorization') ??
+          initial.authorization ??
           stringOrNull(initial.connectionParams?.authorization),
         initial.req?.socket.remoteAddress,
       ),
