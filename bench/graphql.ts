@@ -69,7 +69,7 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
     const { token, portalBody, portalStatementsPerRequest } = await prepare(env, settings);
     const body = JSON.stringify({ query: NESTED_QUERY });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const measure = async (script: string, processes: number, expectBody?: string) => {
+    const measure = async (script: string, processes: number) => {
       const server = await startTarget(script, { ...env, WORKERS: String(processes) });
       try {
         const url = `${server.url}/graphql`;
@@ -80,7 +80,12 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
         // requests it had accepted: let them finish so they do not load the next run.
         await runLoad({ ...load, durationS: settings.warmupS });
         await setTimeout(SETTLE_MS);
-        const result = await runLoad({ ...load, durationS: settings.durationS, expectBody });
+        // Every answer under load must be byte-identical to this server's first, checked one.
+        const result = await runLoad({
+          ...load,
+          durationS: settings.durationS,
+          expectBody: answer,
+        });
         await setTimeout(SETTLE_MS);
         return result;
       } finally {
@@ -89,7 +94,7 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
     };
     const runs: GraphqlRun[] = [];
     for (const processes of settings.processCounts) {
-      const portal = await measure('src/main.ts', processes, portalBody);
+      const portal = await measure('src/main.ts', processes);
       const baseline = await measure('bench/targets/graphql-baseline.ts', processes);
       runs.push({
         processes,

@@ -9,8 +9,12 @@ export interface WorkerListening {
   url: string;
 }
 
-/** A replacement for a crashed worker waits this long, so a crash loop cannot spin the CPU. */
-const RESTART_DELAY_MS = 1000;
+/**
+ * A replacement for a dead worker waits 1 s, doubling up to 30 s while replacements keep dying
+ * (a database that is down): a crash loop costs little. A worker that lives a minute resets it.
+ */
+const RESTART_DELAY_MS = { first: 1000, max: 30_000 };
+const HEALTHY_AFTER_MS = 60_000;
 /** Workers drain their requests on SIGTERM; one that takes longer than this is killed. */
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -37,8 +41,12 @@ export function runPrimary(
   let started = false;
   let stopping = false;
 
+  let restartDelayMs = RESTART_DELAY_MS.first;
+  const forkedAt = new Map<Worker, number>();
+
   const fork = () => {
     const worker = cluster.fork(workerEnv);
+    forkedAt.set(worker, Date.now());
     worker.on('message', (message: WorkerListening) => {
       if (message?.type !== 'listening') return;
       listening.add(worker);
@@ -59,10 +67,19 @@ export function runPrimary(
       void stopAll(1);
       return;
     }
-    logger.warn('worker exited; starting a replacement', { pid: worker.process.pid, code, signal });
+    const lived = Date.now() - (forkedAt.get(worker) ?? 0);
+    forkedAt.delete(worker);
+    if (lived >= HEALTHY_AFTER_MS) restartDelayMs = RESTART_DELAY_MS.first;
+    logger.warn('worker exited; starting a replacement', {
+      pid: worker.process.pid,
+      code,
+      signal,
+      inMs: restartDelayMs,
+    });
     setTimeout(() => {
       if (!stopping) fork();
-    }, RESTART_DELAY_MS).unref();
+    }, restartDelayMs).unref();
+    restartDelayMs = Math.min(restartDelayMs * 2, RESTART_DELAY_MS.max);
   });
 
   const stopAll = async (exitCode: number) => {
@@ -76,7 +93,7 @@ export function runPrimary(
           // A worker still starting has no handler yet and ends by the signal itself: also clean.
           worker.once('exit', (code, signal) => {
             clearTimeout(timer);
-            resolve(code === 0 || signal === 'SIGTERM');
+            resolve(code === 0 || signal === 'SIGTERM' || signal === 'SIGINT');
           });
           worker.process.kill('SIGTERM');
         }),

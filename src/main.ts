@@ -12,6 +12,9 @@ function announce(config: Config, url: string): void {
 }
 
 async function serve(config: Config): Promise<void> {
+  // Ctrl-C reaches every process of the group: a worker ignores it and drains on the SIGTERM
+  // its primary sends (a worker still starting would otherwise die half-way).
+  if (cluster.isWorker) process.on('SIGINT', () => {});
   const app = await createApp(config);
   const { url } = await app.start();
   if (cluster.isWorker) process.send?.({ type: 'listening', url } satisfies WorkerListening);
@@ -26,7 +29,7 @@ async function serve(config: Config): Promise<void> {
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (cluster.isPrimary) process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 async function main() {

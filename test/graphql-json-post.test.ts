@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createGraphQLServer } from '../src/graphql/yoga.ts';
+import { createLogger } from '../src/lib/logger.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg, type TestOrg } from './helpers/factories.ts';
 
@@ -142,5 +144,37 @@ describe('JSON POST to /graphql, answered directly or by Yoga', () => {
     );
     expect(JSON.parse(created.body)).toEqual({ data: { createTenant: { __typename: 'Tenant' } } });
     expect(await count()).toBe(before + 1);
+  });
+
+  it('fails when a Yoga plugin with request-level hooks comes or goes, so the direct answer gets reviewed', () => {
+    const { app } = server();
+    const yoga = createGraphQLServer({
+      config: app.config,
+      db: app.database.db,
+      services: app.services,
+      logger: createLogger('silent'),
+    }) as unknown as { plugins: Record<string, unknown>[] };
+    // json-post.ts answers without these hooks: a plugin using one (persisted operations, CSRF
+    // prevention, a response cache, tracing...) would not see API clients' POSTs. Send such
+    // requests to Yoga, or make sure skipping it is right, then update the counts.
+    const hooks = [
+      'onRequest',
+      'onRequestParse',
+      'onParams',
+      'onExecutionResult',
+      'onResultProcess',
+      'onResponse',
+    ];
+    const counts = Object.fromEntries(
+      hooks.map((hook) => [hook, yoga.plugins.filter((plugin) => plugin[hook]).length]),
+    );
+    expect(counts).toEqual({
+      onRequest: 4,
+      onRequestParse: 9,
+      onParams: 1,
+      onExecutionResult: 0,
+      onResultProcess: 1,
+      onResponse: 1,
+    });
   });
 });

@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendNodeResponse } from '@whatwg-node/server';
-import { type ExecutionResult, getOperationAST } from 'graphql';
+import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
 import { processRegularResult } from 'graphql-yoga';
 import type { Logger } from '../lib/logger.ts';
-import { type GraphQLServer, MAX_REQUEST_BYTES } from './yoga.ts';
+import { createErrorMasker, type GraphQLServer, MAX_REQUEST_BYTES } from './yoga.ts';
 
 /** The request as API clients send it; anything else (browsers, streams, other types) goes to Yoga. */
-const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 const PLAIN_ACCEPT = new Set([undefined, '*/*', 'application/json']);
 const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
 /** As Yoga's node adapter sends its responses (its default). */
@@ -29,6 +28,7 @@ interface Params {
  * and header stays exactly Yoga's.
  */
 export function createGraphQLHandler(yoga: GraphQLServer, logger: Logger) {
+  const maskError = createErrorMasker(logger);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const length = plainJsonPostLength(req);
     if (length === null) return yoga(req, res, { req });
@@ -84,13 +84,12 @@ export function createGraphQLHandler(yoga: GraphQLServer, logger: Logger) {
       const response = processRegularResult(result, yoga.fetchAPI, 'application/json');
       await sendNodeResponse(response, res, req, SINGLE_WRITE_HEAD);
     } catch (err) {
-      // Resolver errors are in the result; this is the executor itself failing.
-      logger.error('unexpected error', { error: String(err), stack: (err as Error).stack });
+      // Resolver errors are in the result; this is the executor itself failing. Masked and
+      // shaped as Yoga would (a requestId in the answer and in the log).
       if (res.headersSent) return void res.destroy();
-      const json = JSON.stringify({
-        errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-      });
-      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(json);
+      const result = { errors: [maskError(err) as GraphQLError] };
+      const response = processRegularResult(result, yoga.fetchAPI, 'application/json');
+      await sendNodeResponse(response, res, req, SINGLE_WRITE_HEAD);
     }
   };
 }
@@ -99,14 +98,18 @@ export function createGraphQLHandler(yoga: GraphQLServer, logger: Logger) {
 function plainJsonPostLength(req: IncomingMessage): number | null {
   const { headers } = req;
   if (req.method !== 'POST' || headers.origin !== undefined) return null;
-  if (!JSON_TYPE.test(headers['content-type'] ?? '') || !PLAIN_ACCEPT.has(headers.accept)) {
-    return null;
-  }
+  if (!isJsonType(headers['content-type']) || !PLAIN_ACCEPT.has(headers.accept)) return null;
   if (headers['content-encoding'] !== undefined || headers['transfer-encoding'] !== undefined) {
     return null;
   }
   const length = Number(headers['content-length']);
   return Number.isInteger(length) && length > 0 && length <= MAX_REQUEST_BYTES ? length : null;
+}
+
+/** Yoga's own test (its request parser), so both doors take exactly the same bodies as JSON. */
+function isJsonType(contentType: string | undefined): boolean {
+  const first = contentType?.split(',')[0];
+  return first === 'application/json' || !!first?.startsWith('application/json;');
 }
 
 /** Node has checked the body against Content-Length; null if the client hung up before the end. */
@@ -147,9 +150,12 @@ async function replayToYoga(
   res: ServerResponse,
   body: Buffer,
 ): Promise<void> {
+  // From req.headers, as Yoga's node adapter reads them (Node keeps the first of duplicates).
   const headers = new yoga.fetchAPI.Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  for (const [name, value] of Object.entries(req.headers)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      headers.append(name, one);
+    }
   }
   const request = new yoga.fetchAPI.Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, {
     method: 'POST',

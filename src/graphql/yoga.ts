@@ -15,7 +15,7 @@ import { schema } from './schema.ts';
 export const MAX_REQUEST_BYTES = 100 * 1024;
 
 /** Known failures keep a clear message and a code; anything else becomes "Unexpected error." */
-function maskError(logger: Logger) {
+export function createErrorMasker(logger: Logger) {
   return (error: unknown): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     const at = error instanceof GraphQLError ? { path: error.path, nodes: error.nodes } : {};
@@ -92,7 +92,7 @@ export function createGraphQLServer(deps: YogaDeps) {
     landingPage: false,
     maxRequestBodySize: MAX_REQUEST_BYTES,
     logging: false,
-    maskedErrors: { maskError: maskError(deps.logger) },
+    maskedErrors: { maskError: createErrorMasker(deps.logger) },
     // Relay-shaped queries are deep (connection -> edges -> node -> relation -> field).
     plugins: [
       explainUnsupportedMediaType,
