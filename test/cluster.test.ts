@@ -5,10 +5,10 @@ import { createTestDatabase, engine, type TestDatabase } from './helpers/databas
 import { uniqueEmail } from './helpers/factories.ts';
 import { type PortalProcess, spawnPortal, waitFor } from './helpers/process.ts';
 
-/** Child processes of `pid` (the workers of a primary). */
+/** The workers of a primary: its child processes running the portal (not tsx's esbuild). */
 function childrenOf(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+    return execFileSync('pgrep', ['-P', String(pid), '-f', 'src/main.ts'], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean)
       .map(Number);
@@ -106,6 +106,24 @@ describe.skipIf(engine !== 'postgres')('WORKERS: several processes behind one po
     for (const answer of answers) {
       expect(answer.body.errors, portal.output()).toBeUndefined();
       expect(answer.body.data.me).toEqual({ email, role: 'owner' });
+    }
+  });
+
+  it('counts failed logins across workers: the 11th attempt is refused wherever it lands', async () => {
+    const login = (password: string) =>
+      gqlOnNewConnection(
+        portal.url,
+        `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }`,
+        { e: email, p: password },
+      );
+    // Ten connections alternate between the two workers: five failures each.
+    for (let i = 0; i < 10; i++) {
+      expect((await login('wrong-password-1')).body.data.login.__typename).toBe(
+        'InvalidCredentialsError',
+      );
+    }
+    for (let i = 0; i < 2; i++) {
+      expect((await login('Correct-Horse-9')).body.data.login.__typename).toBe('RateLimitedError');
     }
   });
 

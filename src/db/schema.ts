@@ -154,3 +154,21 @@ export type OrganisationRow = typeof organisations.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * Failed logins, shared by every instance and worker: the limit holds however requests are
+ * spread. Keyed by a hash of email and client address (neither is kept); rows outlive the
+ * window only until the next failure anywhere deletes them.
+ */
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    keyHash: text('key_hash').notNull(),
+    failedAt: tz('failed_at').notNull(),
+  },
+  (t) => [
+    index('login_failures_key_idx').on(t.keyHash, t.failedAt),
+    index('login_failures_at_idx').on(t.failedAt),
+  ],
+);

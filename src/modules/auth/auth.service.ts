@@ -26,7 +26,7 @@ export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
   const { db, clock, random } = deps;
-  const limiter = new LoginLimiter(clock);
+  const limiter = new LoginLimiter(db, clock);
 
   const issueFor = async (user: UserRow): Promise<AuthResult> => {
     const { token, expiresAt } = await issueToken(tokenSettings, clock, {
@@ -79,7 +79,7 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
     async login(input: unknown, clientAddress = ''): Promise<AuthResult> {
       const { email, password } = parseInput(loginSchema, input);
       const limiterKey = `${email.trim().toLowerCase()}\n${clientAddress}`;
-      const wait = limiter.retryAfterSeconds(limiterKey);
+      const wait = await limiter.retryAfterSeconds(limiterKey);
       if (wait > 0) throw new RateLimitedError(wait);
       const [user] = await db
         .select()
@@ -89,10 +89,10 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
         ? await verifyPassword(password, user.passwordHash)
         : await verifyAgainstDummy(password);
       if (!user || !ok) {
-        limiter.recordFailure(limiterKey);
+        await limiter.recordFailure(limiterKey);
         throw new InvalidCredentialsError();
       }
-      limiter.reset(limiterKey);
+      await limiter.reset(limiterKey);
       return issueFor(user);
     },
 

@@ -1,58 +1,67 @@
+import { createHash } from 'node:crypto';
+import { and, desc, eq, gt, lte } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { loginFailures } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 
 export interface LoginLimiterOptions {
   /** Failures allowed per key within the window before logins are refused. */
   maxFailures: number;
   windowMs: number;
-  /** Bound on remembered keys, so a flood of distinct emails cannot grow memory without limit. */
-  maxKeys: number;
 }
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimiterOptions = {
   maxFailures: 10,
   windowMs: 5 * 60_000,
-  maxKeys: 100_000,
 };
 
+/** Neither the email nor the address is stored: the key is only ever compared. */
+const hashKey = (key: string) => createHash('sha256').update(key).digest('base64url');
+
 /**
- * Failed logins per key (email + client address) in a sliding window, in this process only:
- * each instance counts its own, which bounds guessing per instance. Time comes from the clock.
+ * Failed logins per key (email + client address) in a sliding window, counted in the database:
+ * every instance and every worker shares one limit, however requests are spread between them.
+ * Time comes from the clock.
  */
 export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-
   constructor(
+    private readonly db: Db,
     private readonly clock: Clock,
     private readonly options: LoginLimiterOptions = DEFAULT_LOGIN_LIMITS,
   ) {}
 
   /** Seconds until the key may try again, or 0 when it may try now. */
-  retryAfterSeconds(key: string): number {
-    const recent = this.recent(key);
-    if (recent.length < this.options.maxFailures) return 0;
-    const freeAt = recent[recent.length - this.options.maxFailures]! + this.options.windowMs;
-    return Math.max(1, Math.ceil((freeAt - this.clock.now().getTime()) / 1000));
+  async retryAfterSeconds(key: string): Promise<number> {
+    const { maxFailures, windowMs } = this.options;
+    const now = this.clock.now().getTime();
+    const latest = await this.db
+      .select({ failedAt: loginFailures.failedAt })
+      .from(loginFailures)
+      .where(
+        and(
+          eq(loginFailures.keyHash, hashKey(key)),
+          gt(loginFailures.failedAt, new Date(now - windowMs)),
+        ),
+      )
+      .orderBy(desc(loginFailures.failedAt))
+      .limit(maxFailures);
+    if (latest.length < maxFailures) return 0;
+    // Free again when the oldest of the last maxFailures failures leaves the window.
+    const freeAt = latest[maxFailures - 1]!.failedAt.getTime() + windowMs;
+    return Math.max(1, Math.ceil((freeAt - now) / 1000));
   }
 
-  recordFailure(key: string): void {
-    const recent = this.recent(key);
-    recent.push(this.clock.now().getTime());
-    // Re-inserting keeps the map in last-failure order, so the oldest key is evicted first.
-    this.failures.delete(key);
-    this.failures.set(key, recent.slice(-this.options.maxFailures));
-    if (this.failures.size > this.options.maxKeys) {
-      this.failures.delete(this.failures.keys().next().value!);
-    }
+  async recordFailure(key: string): Promise<void> {
+    const now = this.clock.now();
+    // Expired failures of every key go with each new one: a flood of distinct emails cannot
+    // grow the table beyond one window's worth.
+    await this.db
+      .delete(loginFailures)
+      .where(lte(loginFailures.failedAt, new Date(now.getTime() - this.options.windowMs)));
+    await this.db.insert(loginFailures).values({ keyHash: hashKey(key), failedAt: now });
   }
 
-  reset(key: string): void {
-    this.failures.delete(key);
-  }
-
-  private recent(key: string): number[] {
-    const since = this.clock.now().getTime() - this.options.windowMs;
-    const recent = (this.failures.get(key) ?? []).filter((at) => at > since);
-    if (recent.length === 0) this.failures.delete(key);
-    return recent;
+  async reset(key: string): Promise<void> {
+    await this.db.delete(loginFailures).where(eq(loginFailures.keyHash, hashKey(key)));
   }
 }
