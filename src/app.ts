@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
@@ -12,6 +11,7 @@ import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { signingSecret } from './modules/auth/tokens.ts';
 import { restRoutes } from './modules/rest/rest-routes.ts';
 import { createUsageSync, type UsageSync } from './modules/usage/usage-sync.ts';
 import { verifyRoutes } from './modules/verify/verify.route.ts';
@@ -48,12 +48,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }));
   const events = new EventBus(database.notifier, logger);
 
-  let secret = config.jwt.secret;
-  if (!secret) {
-    // Development only (config refuses production without JWT_SECRET): tokens die with the process.
-    secret = randomBytes(32).toString('hex');
-    logger.warn('JWT_SECRET is not set: using a random secret, tokens end when the process stops');
-  }
+  const secret = signingSecret(config.jwt.secret, logger);
   const deps: Deps = {
     db: database.db,
     config,

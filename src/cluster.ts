@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
-import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Logger } from './lib/logger.ts';
+import { signingSecret } from './modules/auth/tokens.ts';
 
 /** What a worker tells the primary once its server listens. */
 export interface WorkerListening {
@@ -30,12 +30,7 @@ export function runPrimary(
   onListening: (url: string) => void,
 ): void {
   // Every worker must sign and accept the same tokens; a development secret is made once here.
-  let secret = config.jwt.secret;
-  if (!secret) {
-    secret = randomBytes(32).toString('hex');
-    logger.warn('JWT_SECRET is not set: using a random secret, tokens end when the portal stops');
-  }
-  const workerEnv = { JWT_SECRET: secret };
+  const workerEnv = { JWT_SECRET: signingSecret(config.jwt.secret, logger) };
 
   const listening = new Set<Worker>();
   let started = false;

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/database.ts';
 import { uniqueEmail } from './helpers/factories.ts';
 import { type PortalProcess, spawnPortal, waitFor } from './helpers/process.ts';
+import { restCall } from './helpers/rest.ts';
 
 /** The workers of a primary: its child processes running the portal (not tsx's esbuild). */
 function childrenOf(pid: number): number[] {
@@ -27,8 +27,8 @@ const isAlive = (pid: number) => {
 };
 
 /**
- * A GraphQL POST on a connection of its own: the cluster hands connections to workers in turn,
- * so consecutive calls reach different workers (fetch would reuse one kept-alive connection).
+ * A GraphQL POST on a connection of its own (`connection: close`): the cluster hands connections
+ * to workers in turn, so consecutive calls reach different workers.
  */
 function gqlOnNewConnection(
   baseUrl: string,
@@ -36,32 +36,11 @@ function gqlOnNewConnection(
   variables: Record<string, unknown> = {},
   token?: string,
 ): Promise<{ status: number; body: any }> {
-  const body = JSON.stringify({ query, variables });
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${baseUrl}/graphql`,
-      {
-        method: 'POST',
-        agent: false,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          text += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return restCall(baseUrl, 'POST', '/graphql', {
+    token,
+    body: { query, variables },
+    headers: { connection: 'close' },
+  }).then((reply) => ({ status: reply.status, body: reply.json }));
 }
 
 const ME = '{ me { email role } }';

@@ -3,25 +3,7 @@ import { createGraphQLServer } from '../src/graphql/yoga.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg, type TestOrg } from './helpers/factories.ts';
-
-interface Answer {
-  status: number;
-  contentType: string | null;
-  body: string;
-}
-
-async function post(url: string, body: string, headers: Record<string, string>): Promise<Answer> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
-  return {
-    status: res.status,
-    contentType: res.headers.get('content-type'),
-    body: await res.text(),
-  };
-}
+import { postRaw } from './helpers/graphql-http.ts';
 
 // A JSON POST from an API client is answered without Yoga's fetch layer (src/graphql/json-post.ts);
 // an Accept header that is not exactly `*/*` or `application/json` sends the same request through
@@ -104,9 +86,12 @@ describe('JSON POST to /graphql, answered directly or by Yoga', () => {
 
   it.each(bodies)('%s', async (_name, make) => {
     const { body, token } = make();
-    const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    const direct = await post(server().url, body, { ...ACCEPT_DIRECT, ...auth });
-    const viaYoga = await post(server().url, body, { ...ACCEPT_VIA_YOGA, ...auth });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
+    const direct = await postRaw(server(), body, { ...headers, ...ACCEPT_DIRECT });
+    const viaYoga = await postRaw(server(), body, { ...headers, ...ACCEPT_VIA_YOGA });
     expect(direct).toEqual(viaYoga);
     expect(direct.status).toBeLessThan(500);
     expect(direct.contentType).toMatch(/^application\/json/);
@@ -135,14 +120,18 @@ describe('JSON POST to /graphql, answered directly or by Yoga', () => {
       return res.data.tenants.edges.length as number;
     };
     const before = await count();
-    const created = await post(
-      server().url,
+    const created = await postRaw(
+      server(),
       JSON.stringify({
         query: 'mutation { createTenant(displayName: "Once", environment: dev) { __typename } }',
       }),
-      { ...ACCEPT_DIRECT, authorization: `Bearer ${org.token}` },
+      {
+        'content-type': 'application/json',
+        ...ACCEPT_DIRECT,
+        authorization: `Bearer ${org.token}`,
+      },
     );
-    expect(JSON.parse(created.body)).toEqual({ data: { createTenant: { __typename: 'Tenant' } } });
+    expect(created.json).toEqual({ data: { createTenant: { __typename: 'Tenant' } } });
     expect(await count()).toBe(before + 1);
   });
 

@@ -124,6 +124,8 @@ async function readBody(req: IncomingMessage, length: number): Promise<Buffer | 
   return body.length === length ? body : null;
 }
 
+const isObjectOrAbsent = (v: unknown) => v == null || (typeof v === 'object' && !Array.isArray(v));
+
 /** GraphQL-over-HTTP parameters in their usual shape, or null to let Yoga judge (and explain). */
 function paramsOf(body: Buffer): Params | null {
   let parsed: unknown;
@@ -135,8 +137,6 @@ function paramsOf(body: Buffer): Params | null {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
   const params = parsed as Record<string, unknown>;
   if (Object.keys(params).some((name) => !PARAM_NAMES.has(name))) return null;
-  const isObjectOrAbsent = (v: unknown) =>
-    v == null || (typeof v === 'object' && !Array.isArray(v));
   if (typeof params.query !== 'string' || params.query === '') return null;
   if (!isObjectOrAbsent(params.variables) || !isObjectOrAbsent(params.extensions)) return null;
   if (params.operationName != null && typeof params.operationName !== 'string') return null;

@@ -1,6 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../../lib/clock.ts';
 import { UnauthenticatedError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+
+/**
+ * The HS256 secret: JWT_SECRET, or in development (config refuses production without it) a
+ * random one, so tokens end when the portal stops. Made once per start: by the process, or by
+ * the cluster primary for all its workers.
+ */
+export function signingSecret(configured: string | undefined, logger: Logger): string {
+  if (configured) return configured;
+  logger.warn('JWT_SECRET is not set: using a random secret, tokens end when the portal stops');
+  return randomBytes(32).toString('hex');
+}
 
 export interface TokenSettings {
   secret: Uint8Array;
