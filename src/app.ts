@@ -11,6 +11,7 @@ import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { sessionCookieRoutes } from './modules/auth/session-cookie.routes.ts';
 import { signingSecret } from './modules/auth/tokens.ts';
 import { restRoutes } from './modules/rest/rest-routes.ts';
 import { createUsageSync, type UsageSync } from './modules/usage/usage-sync.ts';
@@ -68,6 +69,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     [
       ...verifyRoutes(services.verify),
       ...restRoutes(services, deps),
+      ...sessionCookieRoutes(services.auth, deps.clock),
       { path: '/graphql', handler: createGraphQLHandler(yoga, logger) },
       ...healthRoutes(database),
     ],

@@ -52,6 +52,7 @@ const envSchema = z.object({
   JWT_ISSUER: z.string().default('xscaler-portal'),
   JWT_AUDIENCE: z.string().default('xscaler-portal-api'),
   JWT_TTL_S: z.coerce.number().int().min(60).max(86_400).default(3600),
+  SESSION_MAX_AGE_S: z.coerce.number().int().min(300).max(2_592_000).default(43_200),
   GRAPHIQL: boolish.default(true),
   CELLS_FILE: z.string().optional(),
   DEFAULT_REGION: z.string().default('eu-west-1'),
@@ -81,6 +82,8 @@ export type Config = {
   /** Server processes sharing the port (node:cluster); more than one needs PostgreSQL. */
   workers: number;
   jwt: { secret: string | undefined; issuer: string; audience: string; ttlSeconds: number };
+  /** How long a login lasts, however often its access token is refreshed. */
+  sessionMaxAgeSeconds: number;
   graphiql: boolean;
   cells: Cell[];
   defaultRegion: string;
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       audience: e.JWT_AUDIENCE,
       ttlSeconds: e.JWT_TTL_S,
     },
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_S,
     graphiql: e.GRAPHIQL,
     cells,
     defaultRegion: e.DEFAULT_REGION,

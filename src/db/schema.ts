@@ -150,6 +150,32 @@ export const auditEvents = pgTable(
   (t) => [index('audit_events_org_idx').on(t.organisationId, t.at)],
 );
 
+/**
+ * A login: the refresh token (only its SHA-256 kept) renews short-lived access tokens until
+ * expiresAt (SESSION_MAX_AGE_S after login), endedAt (logout) or a password change (tokenVersion).
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    refreshHash: text('refresh_hash').notNull(),
+    /** The user's token version at login; a password change ends every earlier session. */
+    tokenVersion: integer('token_version').notNull(),
+    createdAt: tz('created_at').notNull(),
+    expiresAt: tz('expires_at').notNull(),
+    refreshedAt: tz('refreshed_at'),
+    endedAt: tz('ended_at'),
+  },
+  (t) => [
+    uniqueIndex('sessions_refresh_hash_unique').on(t.refreshHash),
+    index('sessions_user_idx').on(t.userId),
+    index('sessions_expires_idx').on(t.expiresAt),
+  ],
+);
+
 export type OrganisationRow = typeof organisations.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;

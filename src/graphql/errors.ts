@@ -4,6 +4,7 @@ import {
   NotFoundError,
   PlanLimitExceededError,
   RateLimitedError,
+  SessionExpiredError,
   ValidationError,
 } from '../lib/errors.ts';
 import { builder } from './builder.ts';
@@ -19,7 +20,8 @@ builder.objectType(NotFoundError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     resource: t.exposeString('resource'),
-    id: t.exposeString('id'),
+    // ID, like the objects' own ids, so `... on Tenant { id } ... on NotFoundError { id }` merges.
+    id: t.exposeID('id'),
   }),
 });
 
@@ -59,4 +61,12 @@ builder.objectType(RateLimitedError, {
   description: 'Too many failed logins for this email from this address; wait and retry.',
   interfaces: [ErrorInterface],
   fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
+});
+
+builder.objectType(SessionExpiredError, {
+  name: 'SessionExpiredError',
+  description:
+    'The refresh token is unknown, logged out, superseded by a password change, or too old.',
+  interfaces: [ErrorInterface],
+  fields: () => ({}),
 });

@@ -67,3 +67,11 @@ export class RateLimitedError extends DomainError {
     super(`Too many failed logins; try again in ${retryAfterSeconds} s`);
   }
 }
+
+/** A refresh token that is unknown, ended by logout or a password change, or past its max age. */
+export class SessionExpiredError extends DomainError {
+  override name = 'SessionExpiredError';
+  constructor(message = 'Your session has ended; log in again') {
+    super(message);
+  }
+}

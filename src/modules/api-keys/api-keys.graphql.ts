@@ -4,7 +4,14 @@ import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../li
 import { hostsOf } from '../tenants/cells.ts';
 import type { IssuedApiKey } from './api-keys.service.ts';
 import { buildClientConfig, type ClientConfig } from './client-config.ts';
+import { API_KEY_STATUSES } from './key-status.ts';
 import { SCOPES } from './scopes.ts';
+
+const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', {
+  values: API_KEY_STATUSES,
+  description:
+    'revoked and expired keys are refused; expiring: expires within 7 days; in_grace: a roll left the previous secret working until previousExpiresAt.',
+});
 
 export const ApiKeyRef = builder.drizzleObject('apiKeys', {
   name: 'ApiKey',
@@ -30,10 +37,15 @@ export const ApiKeyRef = builder.drizzleObject('apiKeys', {
       description: 'Prefix of the secret replaced by the last roll, valid until previousExpiresAt.',
     }),
     previousExpiresAt: t.expose('previousExpiresAt', { type: 'DateTime', nullable: true }),
+    status: t.field({
+      type: ApiKeyStatusEnum,
+      select: { columns: { revokedAt: true, expiresAt: true, previousExpiresAt: true } },
+      resolve: (k, _args, ctx) => ctx.services.apiKeys.statusOf(k),
+    }),
   }),
 });
 
-const ClientConfigRef = builder.objectRef<ClientConfig>('ClientConfig').implement({
+export const ClientConfigRef = builder.objectRef<ClientConfig>('ClientConfig').implement({
   description: 'One block per signal the key may write; null where the key lacks that scope.',
   fields: (t) => ({
     prometheusRemoteWrite: t.exposeString('prometheusRemoteWrite', {

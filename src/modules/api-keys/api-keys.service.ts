@@ -11,6 +11,7 @@ import { PLAN_LIMITS } from '../organisations/plans.ts';
 import type { TenantsService } from '../tenants/tenants.service.ts';
 import { createApiKeySchema, rollApiKeySchema } from './api-keys.schemas.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from './key-format.ts';
+import { type ApiKeyStatus, apiKeyStatus } from './key-status.ts';
 import { DEFAULT_SCOPES } from './scopes.ts';
 
 /** The one response that carries the secret. */
@@ -46,6 +47,11 @@ export function createApiKeysService(
 
   return {
     findVisible,
+
+    /** The key's status now (the clock is the service's, so tests move it). */
+    statusOf: (
+      key: Pick<ApiKeyRow, 'revokedAt' | 'expiresAt' | 'previousExpiresAt'>,
+    ): ApiKeyStatus => apiKeyStatus(key, clock.now()),
 
     async list(session: Session, tenantId: string): Promise<ApiKeyRow[]> {
       await tenantsService.get(session, tenantId);

@@ -1,5 +1,8 @@
 import type { Cell } from '../../config.ts';
 
+/** Stands where the key goes in configuration shown without one (a tenant's details page). */
+export const API_KEY_PLACEHOLDER = '<API_KEY>';
+
 export interface ClientConfigInput {
   tenantId: string;
   key: string;

@@ -4,6 +4,7 @@ import {
   ConflictError,
   InvalidCredentialsError,
   RateLimitedError,
+  SessionExpiredError,
   ValidationError,
 } from '../../lib/errors.ts';
 import { UserRef } from '../organisations/organisations.graphql.ts';
@@ -13,7 +14,19 @@ const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
   description: 'A bearer token (JWT) for "Authorization: Bearer <token>".',
   fields: (t) => ({
     token: t.exposeString('token'),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', {
+      type: 'DateTime',
+      description: 'When this access token stops working (JWT_TTL_S, at most the session end).',
+    }),
+    refreshToken: t.exposeString('refreshToken', {
+      nullable: true,
+      description:
+        'Renews the access token with `refreshToken` until sessionExpiresAt; only when a session starts (login, signup, password change). Keep it secret.',
+    }),
+    sessionExpiresAt: t.expose('sessionExpiresAt', {
+      type: 'DateTime',
+      description: 'When the login ends however often it is refreshed (SESSION_MAX_AGE_S).',
+    }),
     user: t.field({ type: UserRef, resolve: (r) => r.user }),
   }),
 });
@@ -38,6 +51,20 @@ builder.mutationFields((t) => ({
     },
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => ctx.services.auth.login(args, ctx.clientAddress),
+  }),
+  refreshToken: t.field({
+    type: AuthPayload,
+    description:
+      'A fresh access token for the session of a refresh token; the refresh token stays the same.',
+    errors: { types: [SessionExpiredError], directResult: true },
+    args: { refreshToken: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.auth.refresh(args.refreshToken),
+  }),
+  logout: t.boolean({
+    description:
+      "Ends the caller's session: its refresh token and access tokens stop working at once. False for a token that belongs to no session.",
+    authScopes: { authenticated: true },
+    resolve: (_root, _args, ctx) => ctx.services.auth.logout(sessionOf(ctx)),
   }),
   changePassword: t.field({
     type: AuthPayload,

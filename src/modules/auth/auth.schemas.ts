@@ -41,3 +41,7 @@ export const changePasswordSchema = z.object({
   currentPassword: z.string().max(256, 'must be at most 256 characters'),
   newPassword: passwordSchema,
 });
+
+export const updateRoleSchema = z.object({
+  role: z.enum(ROLES, 'must be one of owner, admin, viewer'),
+});

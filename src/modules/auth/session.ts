@@ -14,6 +14,8 @@ export interface Session {
 export interface AuthenticatedSession extends Session {
   expiresAt: Date;
   tokenVersion: number;
+  /** The login the token belongs to (absent on tokens issued before sessions existed). */
+  sessionId?: string;
 }
 
 /** Owners and admins change things; viewers only read. */

@@ -26,14 +26,26 @@ export interface TokenClaims {
   userId: string;
   /** The user's token version when issued; a password change bumps it. */
   version: number;
+  /** The login (sessions row) the token belongs to; logout ends it. */
+  sessionId?: string;
 }
 
 const ALGORITHM = 'HS256';
 
-export async function issueToken(settings: TokenSettings, clock: Clock, claims: TokenClaims) {
+/** A token for ttlSeconds, or until notAfter (the session's end) when that comes first. */
+export async function issueToken(
+  settings: TokenSettings,
+  clock: Clock,
+  claims: TokenClaims,
+  notAfter?: Date,
+) {
   const now = Math.floor(clock.now().getTime() / 1000);
-  const expiresAt = now + settings.ttlSeconds;
-  const token = await new SignJWT({ ver: claims.version })
+  const cap = notAfter ? Math.floor(notAfter.getTime() / 1000) : Number.POSITIVE_INFINITY;
+  const expiresAt = Math.min(now + settings.ttlSeconds, cap);
+  const payload = claims.sessionId
+    ? { ver: claims.version, sid: claims.sessionId }
+    : { ver: claims.version };
+  const token = await new SignJWT(payload)
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(claims.userId)
     .setIssuer(settings.issuer)
@@ -78,10 +90,20 @@ export async function verifyToken(
       requiredClaims: ['exp', 'iat', 'sub'],
       currentDate: clock.now(),
     });
-    if (typeof payload.sub !== 'string' || typeof payload.ver !== 'number' || !payload.exp) {
+    if (
+      typeof payload.sub !== 'string' ||
+      typeof payload.ver !== 'number' ||
+      !payload.exp ||
+      (payload.sid !== undefined && typeof payload.sid !== 'string')
+    ) {
       throw new UnauthenticatedError('Invalid token');
     }
-    return { userId: payload.sub, version: payload.ver, expiresAt: new Date(payload.exp * 1000) };
+    return {
+      userId: payload.sub,
+      version: payload.ver,
+      sessionId: payload.sid as string | undefined,
+      expiresAt: new Date(payload.exp * 1000),
+    };
   } catch (err) {
     if (err instanceof errors.JWTExpired)
       throw new UnauthenticatedError('Token expired; log in again');

@@ -54,7 +54,23 @@ export const OrganisationRef = builder.drizzleObject('organisations', {
   }),
 });
 
+const PlanRef = builder
+  .objectRef<{ name: (typeof BILLING_PLANS)[number]; limits: PlanLimits }>('Plan')
+  .implement({
+    description: 'A billing plan and what it allows; owners move between them with changePlan.',
+    fields: (t) => ({
+      name: t.field({ type: BillingPlanEnum, resolve: (p) => p.name }),
+      limits: t.field({ type: PlanLimitsRef, resolve: (p) => p.limits }),
+    }),
+  });
+
 builder.queryFields((t) => ({
+  plans: t.field({
+    type: [PlanRef],
+    description: 'Every billing plan with its limits, smallest first.',
+    authScopes: { authenticated: true },
+    resolve: () => BILLING_PLANS.map((name) => ({ name, limits: PLAN_LIMITS[name] })),
+  }),
   me: t.drizzleField({
     type: 'users',
     authScopes: { authenticated: true },
@@ -109,6 +125,22 @@ builder.mutationFields((t) => ({
       );
       const removed = await ctx.services.users.remove(session, id);
       return before ?? removed;
+    },
+  }),
+  updateUserRole: t.drizzleField({
+    type: 'users',
+    description:
+      'Owners and admins change roles; only owners grant or take the owner role, and the last owner stays one.',
+    authScopes: { authenticated: true },
+    errors: { types: [NotFoundError, ValidationError], directResult: true },
+    args: { id: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const session = sessionOf(ctx);
+      const updated = await ctx.services.users.updateRole(session, String(args.id), args);
+      const user = await ctx.db.query.users.findFirst(
+        query({ where: ctx.services.users.lookupFilter(session, updated.id) }),
+      );
+      return user ?? updated;
     },
   }),
   changePlan: t.field({

@@ -5,9 +5,10 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { isPlausibleId, newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { createUserSchema } from '../auth/auth.schemas.ts';
+import { createUserSchema, updateRoleSchema } from '../auth/auth.schemas.ts';
 import { hashPassword } from '../auth/password.ts';
 import { requireWriter, type Session } from '../auth/session.ts';
+import { lockOrganisationPlan } from './plan-lock.ts';
 
 export type UsersService = ReturnType<typeof createUsersService>;
 
@@ -62,6 +63,46 @@ export function createUsersService({ db, clock, random }: Deps) {
       if (!row) throw new ConflictError('An account with this email already exists');
       await recordAudit(db, session, 'user.created', row.id);
       return row;
+    },
+
+    /**
+     * Role changes apply to the user's next request (authentication reads the role). The
+     * organisation row is locked while owners are counted, so two owners demoting each other at
+     * once cannot leave none.
+     */
+    async updateRole(session: Session, userId: string, input: unknown): Promise<UserRow> {
+      requireWriter(session);
+      const { role } = parseInput(updateRoleSchema, input);
+      const updated = await db.transaction(async (tx) => {
+        await lockOrganisationPlan(tx, session.organisationId);
+        const [user] = await tx
+          .select()
+          .from(users)
+          .where(
+            and(
+              eq(users.id, isPlausibleId(userId) ? userId : ''),
+              eq(users.organisationId, session.organisationId),
+            ),
+          );
+        if (!user) throw new NotFoundError('User', userId.slice(0, 200));
+        if (user.role === role) return user;
+        if ((user.role === 'owner' || role === 'owner') && session.role !== 'owner') {
+          throw new ForbiddenError('Only an owner can grant or take the owner role');
+        }
+        if (user.role === 'owner') {
+          const [owners] = await tx
+            .select({ n: count() })
+            .from(users)
+            .where(and(eq(users.organisationId, session.organisationId), eq(users.role, 'owner')));
+          if ((owners?.n ?? 0) <= 1) {
+            throw new ValidationError('role', 'role: the last owner must stay an owner');
+          }
+        }
+        const [row] = await tx.update(users).set({ role }).where(eq(users.id, user.id)).returning();
+        await recordAudit(tx, session, 'user.role_changed', user.id);
+        return row!;
+      });
+      return updated;
     },
 
     /** Removing a user ends their tokens at once (authentication looks the user up). */

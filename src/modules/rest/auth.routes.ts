@@ -10,12 +10,19 @@ import { timestampResponse } from './wire.ts';
 const tokenResponse = z.object({
   token: z.string().meta({ description: 'Send as "Authorization: Bearer <token>".' }),
   expires_at: timestampResponse,
+  refresh_token: z.string().meta({
+    description:
+      'Renews the access token (GraphQL `refreshToken`) until session_expires_at; keep it secret.',
+  }),
+  session_expires_at: timestampResponse,
 });
 const signupResponse = tokenResponse.extend({ user: userResponse });
 
 const presentToken = (r: AuthResult) => ({
   token: r.token,
   expires_at: formatDateTime(r.expiresAt),
+  refresh_token: r.refreshToken!,
+  session_expires_at: formatDateTime(r.sessionExpiresAt),
 });
 
 const loginBody = z.strictObject({

@@ -44,7 +44,18 @@ const syncStatusResponse = z.object({
 });
 
 /** Defaults to the last 24 hours; the service bounds the range. */
-const rangeQuery = z.strictObject({ from: dateTimeWire.optional(), to: dateTimeWire.optional() });
+const rangeQuery = z.strictObject({
+  from: dateTimeWire.optional(),
+  to: dateTimeWire.optional(),
+  step: z.coerce
+    .number('must be a number of seconds')
+    .int('must be a whole number of seconds')
+    .min(1, 'must be at least 1')
+    .optional()
+    .meta({
+      description: 'Seconds per point; default the sync interval, coarser for long ranges.',
+    }),
+});
 
 const time = (d: Date | null) => (d ? formatDateTime(d) : null);
 const presentSample = (s: UsageSample): z.infer<typeof sampleResponse> => ({
@@ -57,7 +68,7 @@ const presentSample = (s: UsageSample): z.infer<typeof sampleResponse> => ({
 export function dashboardRoutes({ usage }: Services, clock: Clock): RestRoute[] {
   const range = (q: z.output<typeof rangeQuery>) => {
     const to = q.to ?? clock.now();
-    return { from: q.from ?? new Date(to.getTime() - 86_400_000), to };
+    return { from: q.from ?? new Date(to.getTime() - 86_400_000), to, step: q.step };
   };
   return [
     defineRoute({
@@ -102,26 +113,24 @@ export function dashboardRoutes({ usage }: Services, clock: Clock): RestRoute[] 
       method: 'GET',
       path: '/dashboard/org/history',
       tag: 'Dashboard',
-      summary: 'Organisation usage per sync tick between from and to (default: last 24 h).',
+      summary: 'Organisation usage between from and to (default: last 24 h), one point per step.',
       auth: true,
       query: rangeQuery,
       response: z.array(sampleResponse),
       handle: async ({ session, query }) => {
-        const { from, to } = range(query);
-        return (await usage.orgHistory(session, from, to)).map(presentSample);
+        return (await usage.orgHistory(session, range(query))).map(presentSample);
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/dashboard/tenants/{id}/history',
       tag: 'Dashboard',
-      summary: 'Tenant usage per sync tick between from and to (default: last 24 h).',
+      summary: 'Tenant usage between from and to (default: last 24 h), one point per step.',
       auth: true,
       query: rangeQuery,
       response: z.array(sampleResponse),
       handle: async ({ session, params, query }) => {
-        const { from, to } = range(query);
-        return (await usage.tenantHistory(session, params.id!, from, to)).map(presentSample);
+        return (await usage.tenantHistory(session, params.id!, range(query))).map(presentSample);
       },
     }),
     defineRoute({

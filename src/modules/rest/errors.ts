@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PlanLimitExceededError,
   RateLimitedError,
+  SessionExpiredError,
   UnauthenticatedError,
   ValidationError,
 } from '../../lib/errors.ts';
@@ -43,6 +44,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof InvalidCredentialsError) {
     return new HttpError(401, 'invalid_credentials', err.message);
   }
+  if (err instanceof SessionExpiredError) return new HttpError(401, 'session_expired', err.message);
   if (err instanceof UnauthenticatedError) {
     return new HttpError(401, 'unauthenticated', err.message, {
       'www-authenticate': 'Bearer realm="xscaler"',

@@ -41,3 +41,11 @@ export function hostsOf(
     }
   );
 }
+
+/** Each configured region once, the default first, then in configuration order. */
+export function regionsOf(cells: Cell[], defaultRegion: string) {
+  const names = [...new Set([defaultRegion, ...cells.map((c) => c.region)])].filter((name) =>
+    cells.some((c) => c.region === name),
+  );
+  return names.map((name) => ({ name, isDefault: name === defaultRegion }));
+}

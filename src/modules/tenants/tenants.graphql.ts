@@ -1,7 +1,10 @@
 import { builder } from '../../graphql/builder.ts';
 import { sessionOf } from '../../graphql/context.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
-import { hostsOf } from './cells.ts';
+import { ClientConfigRef } from '../api-keys/api-keys.graphql.ts';
+import { API_KEY_PLACEHOLDER, buildClientConfig } from '../api-keys/client-config.ts';
+import { DEFAULT_SCOPES } from '../api-keys/scopes.ts';
+import { hostsOf, regionsOf } from './cells.ts';
 import { ENVIRONMENTS, visibleStatus } from './tenants.schemas.ts';
 
 export const EnvironmentEnum = builder.enumType('Environment', { values: ENVIRONMENTS });
@@ -44,6 +47,18 @@ export const TenantRef = builder.drizzleObject('tenants', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    clientConfig: t.field({
+      type: ClientConfigRef,
+      description: `Collector configuration for the tenant's hosts, every signal, with ${API_KEY_PLACEHOLDER} where a key goes.`,
+      select: { columns: { cell: true } },
+      resolve: (r, _a, ctx) =>
+        buildClientConfig({
+          tenantId: r.id,
+          key: API_KEY_PLACEHOLDER,
+          scopes: DEFAULT_SCOPES,
+          hosts: hostsOf(ctx.config.cells, r.cell),
+        }),
+    }),
     apiKeys: t.relation('apiKeys', {
       description: 'Every key of the tenant, revoked ones included; never the secret.',
       query: { orderBy: { createdAt: 'asc', id: 'asc' } },
@@ -60,12 +75,33 @@ const TenantDeleted = builder
     }),
   });
 
+const RegionRef = builder.objectRef<{ name: string; isDefault: boolean }>('Region').implement({
+  description: 'Where tenants can be placed; createTenant picks the least-loaded cell in it.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    isDefault: t.exposeBoolean('isDefault', {
+      description: 'The region createTenant uses when none is given.',
+    }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  regions: t.field({
+    type: [RegionRef],
+    description: 'The regions configured (CELLS_FILE), the default first.',
+    authScopes: { authenticated: true },
+    resolve: (_root, _args, ctx) => regionsOf(ctx.config.cells, ctx.config.defaultRegion),
+  }),
   tenants: t.drizzleConnection({
     type: 'tenants',
-    description: "The organisation's live tenants, oldest first.",
+    description:
+      "The organisation's live tenants, oldest first; `search` matches display name or ID.",
     authScopes: { authenticated: true },
-    args: { environment: t.arg({ type: EnvironmentEnum }) },
+    args: {
+      environment: t.arg({ type: EnvironmentEnum }),
+      search: t.arg.string({ description: 'Case-insensitive substring, at most 100 characters.' }),
+    },
+    totalCount: (_root, args, ctx) => ctx.services.tenants.count(sessionOf(ctx), args),
     resolve: (query, _root, args, ctx) =>
       ctx.db.query.tenants.findMany(
         query({

@@ -30,7 +30,13 @@ export const updateTenantSchema = z
     path: ['input'],
   });
 
-export const tenantFilterSchema = z.object({ environment: environmentSchema.nullish() });
+export const tenantFilterSchema = z.object({
+  environment: environmentSchema.nullish(),
+  search: z.string().trim().max(100, 'must be at most 100 characters').nullish(),
+});
+
+/** A LIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally. */
+export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** What clients see: deleted tenants are never shown, so a tenant is active or suspended. */
 export type VisibleStatus = 'active' | 'suspended';

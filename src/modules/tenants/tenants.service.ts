@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, ne } from 'drizzle-orm';
+import { and, count, eq, ilike, inArray, ne, or } from 'drizzle-orm';
 import { apiKeys, type TenantRow, tenants } from '../../db/schema.ts';
 import type { Deps, Tx } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError } from '../../lib/errors.ts';
@@ -10,7 +10,12 @@ import { lockOrganisationPlan } from '../organisations/plan-lock.ts';
 import { PLAN_LIMITS } from '../organisations/plans.ts';
 import { cellsOfRegion, pickCell } from './cells.ts';
 import { generateTenantId } from './tenant-id.ts';
-import { createTenantSchema, tenantFilterSchema, updateTenantSchema } from './tenants.schemas.ts';
+import {
+  containsPattern,
+  createTenantSchema,
+  tenantFilterSchema,
+  updateTenantSchema,
+} from './tenants.schemas.ts';
 
 /** Tenants that count against the plan: everything not deleted (suspended ones too). */
 export async function countLiveTenants(tx: Tx, organisationId: string): Promise<number> {
@@ -68,12 +73,36 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
   return {
     /** RQB filter for the tenants a session lists; GraphQL plans its query around it. */
     listFilter(session: Session, filter: unknown = {}) {
-      const { environment } = parseInput(tenantFilterSchema, filter);
+      const { environment, search } = parseInput(tenantFilterSchema, filter);
+      const pattern = search ? containsPattern(search) : undefined;
       return {
         organisationId: session.organisationId,
         status: { ne: 'deleted' as const },
         ...(environment ? { environment } : {}),
+        ...(pattern
+          ? { OR: [{ displayName: { ilike: pattern } }, { id: { ilike: pattern } }] }
+          : {}),
       };
+    },
+
+    /** How many tenants listFilter matches, across all pages. */
+    async count(session: Session, filter: unknown = {}): Promise<number> {
+      const { environment, search } = parseInput(tenantFilterSchema, filter);
+      const pattern = search ? containsPattern(search) : undefined;
+      const [row] = await db
+        .select({ n: count() })
+        .from(tenants)
+        .where(
+          and(
+            eq(tenants.organisationId, session.organisationId),
+            ne(tenants.status, 'deleted'),
+            environment ? eq(tenants.environment, environment) : undefined,
+            pattern
+              ? or(ilike(tenants.displayName, pattern), ilike(tenants.id, pattern))
+              : undefined,
+          ),
+        );
+      return row?.n ?? 0;
     },
 
     list(session: Session, filter: unknown = {}): Promise<TenantRow[]> {

@@ -1,6 +1,6 @@
-import { inArray } from 'drizzle-orm';
+import { and, inArray, isNotNull } from 'drizzle-orm';
 import { Repeater } from 'graphql-yoga';
-import { users } from '../../db/schema.ts';
+import { sessions, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, UnauthenticatedError } from '../../lib/errors.ts';
 import type { AuthenticatedSession } from '../auth/session.ts';
@@ -35,19 +35,31 @@ export function createUsageFeed({ db, clock, events, logger }: Deps, usage: Usag
       set.delete(subscriber);
     });
 
-  /** Ends subscriptions whose token expired or whose user was removed or changed password. */
-  const stillAuthorized = async (sessions: AuthenticatedSession[]) => {
+  /** Ends subscriptions whose token expired, whose login ended, or whose user was removed or changed password. */
+  const stillAuthorized = async (subscribed: AuthenticatedSession[]) => {
     const now = clock.now().getTime();
-    const ids = [...new Set(sessions.map((s) => s.userId))];
-    const rows = ids.length
-      ? await db
-          .select({ id: users.id, tokenVersion: users.tokenVersion })
-          .from(users)
-          .where(inArray(users.id, ids))
-      : [];
+    const ids = [...new Set(subscribed.map((s) => s.userId))];
+    const sessionIds = [...new Set(subscribed.flatMap((s) => (s.sessionId ? [s.sessionId] : [])))];
+    const [rows, ended] = await Promise.all([
+      ids.length
+        ? db
+            .select({ id: users.id, tokenVersion: users.tokenVersion })
+            .from(users)
+            .where(inArray(users.id, ids))
+        : [],
+      sessionIds.length
+        ? db
+            .select({ id: sessions.id })
+            .from(sessions)
+            .where(and(inArray(sessions.id, sessionIds), isNotNull(sessions.endedAt)))
+        : [],
+    ]);
     const versions = new Map(rows.map((r) => [r.id, r.tokenVersion]));
+    const loggedOut = new Set(ended.map((r) => r.id));
     return (s: AuthenticatedSession) =>
-      s.expiresAt.getTime() > now && versions.get(s.userId) === s.tokenVersion;
+      s.expiresAt.getTime() > now &&
+      versions.get(s.userId) === s.tokenVersion &&
+      !(s.sessionId && loggedOut.has(s.sessionId));
   };
 
   const fanOut = async () => {

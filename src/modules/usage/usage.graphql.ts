@@ -4,6 +4,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { BillingPlanEnum, OrganisationRef } from '../organisations/organisations.graphql.ts';
 import { TenantRef } from '../tenants/tenants.graphql.ts';
 import {
+  MAX_HISTORY_POINTS,
   type OrgUsage,
   type TenantUsage,
   toGb,
@@ -69,6 +70,9 @@ const UsageSyncStatusRef = builder.objectRef<UsageSyncStatus>('UsageSyncStatus')
 const historyArgs = builder.args((t) => ({
   from: t.field({ type: 'DateTime', required: true }),
   to: t.field({ type: 'DateTime', required: true }),
+  step: t.int({
+    description: `Seconds per point (peak active series, last monthly bytes in each). Default: the sync interval, or coarser so that at most ${MAX_HISTORY_POINTS} points come back.`,
+  }),
 }));
 
 builder.drizzleObjectFields(OrganisationRef, (t) => ({
@@ -78,10 +82,11 @@ builder.drizzleObjectFields(OrganisationRef, (t) => ({
   }),
   usageHistory: t.field({
     type: [UsageSampleRef],
-    description: 'One sample per sync tick, summed over live tenants (at most 93 days).',
+    description:
+      'Summed over live tenants, one point per step (at most 93 days; downsampled by the server).',
     errors: { types: [ValidationError] },
     args: historyArgs,
-    resolve: (_org, args, ctx) => ctx.services.usage.orgHistory(sessionOf(ctx), args.from, args.to),
+    resolve: (_org, args, ctx) => ctx.services.usage.orgHistory(sessionOf(ctx), args),
   }),
 }));
 
@@ -104,7 +109,7 @@ builder.drizzleObjectFields(TenantRef, (t) => ({
     select: { columns: { id: true } },
     args: historyArgs,
     resolve: (tenant, args, ctx) =>
-      ctx.services.usage.tenantHistory(sessionOf(ctx), tenant.id, args.from, args.to),
+      ctx.services.usage.tenantHistory(sessionOf(ctx), tenant.id, args),
   }),
 }));
 

@@ -1,4 +1,5 @@
-import { and, eq, gte, inArray, lte, ne, sql } from 'drizzle-orm';
+import type { Subquery } from 'drizzle-orm';
+import { and, eq, gte, inArray, lte, ne, type SQL, sql } from 'drizzle-orm';
 import {
   organisations,
   tenants,
@@ -49,6 +50,17 @@ export interface UsageSyncStatus {
 export const toGb = (bytes: number) => Math.round((bytes / 1e9) * 1000) / 1000;
 
 const MAX_HISTORY_DAYS = 93;
+/** Points a history answer may hold: plenty for a chart, never tens of thousands of rows. */
+export const MAX_HISTORY_POINTS = 1500;
+
+type TickColumns = Record<'at' | 'active' | 'logs' | 'traces', SQL.Aliased<unknown>>;
+
+export interface HistoryRange {
+  from: Date;
+  to: Date;
+  /** Seconds per point; omitted = the sync interval, or coarser when that gives too many points. */
+  step?: number | null;
+}
 
 export type UsageService = ReturnType<typeof createUsageService>;
 
@@ -62,11 +74,57 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
     return state?.at ?? null;
   };
 
-  const checkRange = (from: Date, to: Date) => {
+  /** Validates the range and settles the step (seconds per point). */
+  const resolveRange = ({ from, to, step }: HistoryRange) => {
     if (from > to) throw new ValidationError('from', 'from: must not be after to');
-    if (to.getTime() - from.getTime() > MAX_HISTORY_DAYS * 86_400_000) {
+    const spanS = (to.getTime() - from.getTime()) / 1000;
+    if (spanS > MAX_HISTORY_DAYS * 86_400) {
       throw new ValidationError('to', `to: the range may span at most ${MAX_HISTORY_DAYS} days`);
     }
+    const interval = config.usage.intervalSeconds;
+    const finest = Math.max(1, Math.ceil(spanS / MAX_HISTORY_POINTS));
+    if (step == null)
+      return { from, to, step: Math.ceil(Math.max(interval, finest) / interval) * interval };
+    if (!Number.isInteger(step) || step < 1) {
+      throw new ValidationError('step', 'step: must be a whole number of seconds, at least 1');
+    }
+    if (step < finest) {
+      throw new ValidationError(
+        'step',
+        `step: ${step} s would give more than ${MAX_HISTORY_POINTS} points over this range; use at least ${finest}`,
+      );
+    }
+    return { from, to, step };
+  };
+
+  /**
+   * One point per step from per-tick rows (at, active, logs, traces): the peak of active series
+   * and the last month-to-date byte counts (they only grow within a month), stamped with the
+   * bucket's last sample time. With step = the sync interval that is each tick as stored.
+   */
+  const downsample = async (
+    ticks: Subquery<'tick', TickColumns> & TickColumns,
+    step: number,
+  ): Promise<UsageSample[]> => {
+    const last = (column: SQL.Aliased<unknown>) =>
+      sql<number>`(array_agg(${column} order by ${ticks.at} desc))[1]::float8`;
+    const rows = await db
+      .select({
+        bucket: sql<number>`floor(extract(epoch from ${ticks.at}) / ${step})`,
+        at: sql<string>`max(${ticks.at})`,
+        activeSeries: sql<number>`max(${ticks.active})::float8`,
+        logs: last(ticks.logs),
+        traces: last(ticks.traces),
+      })
+      .from(ticks)
+      .groupBy(sql`1`)
+      .orderBy(sql`1`);
+    return rows.map((r) => ({
+      at: new Date(r.at),
+      activeSeries: Number(r.activeSeries),
+      logsBytesThisMonth: Number(r.logs),
+      tracesBytesThisMonth: Number(r.traces),
+    }));
   };
 
   return {
@@ -148,15 +206,15 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
       return usage;
     },
 
-    /** One sample per sync tick, summed over the organisation's live tenants. */
-    async orgHistory(session: Session, from: Date, to: Date): Promise<UsageSample[]> {
-      checkRange(from, to);
-      const rows = await db
+    /** Usage summed over the organisation's live tenants, one point per step. */
+    async orgHistory(session: Session, range: HistoryRange): Promise<UsageSample[]> {
+      const { from, to, step } = resolveRange(range);
+      const ticks = db
         .select({
-          at: usageSamples.at,
-          activeSeries: sql<number>`sum(${usageSamples.activeSeries})::float8`,
-          logs: sql<number>`sum(${usageSamples.logsBytesThisMonth})::float8`,
-          traces: sql<number>`sum(${usageSamples.tracesBytesThisMonth})::float8`,
+          at: sql<Date>`${usageSamples.at}`.as('at'),
+          active: sql<number>`sum(${usageSamples.activeSeries})`.as('active'),
+          logs: sql<number>`sum(${usageSamples.logsBytesThisMonth})`.as('logs'),
+          traces: sql<number>`sum(${usageSamples.tracesBytesThisMonth})`.as('traces'),
         })
         .from(usageSamples)
         .innerJoin(tenants, eq(tenants.id, usageSamples.tenantId))
@@ -169,29 +227,24 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
           ),
         )
         .groupBy(usageSamples.at)
-        .orderBy(usageSamples.at);
-      return rows.map((r) => ({
-        at: r.at,
-        activeSeries: Number(r.activeSeries),
-        logsBytesThisMonth: Number(r.logs),
-        tracesBytesThisMonth: Number(r.traces),
-      }));
+        .as('tick');
+      return downsample(ticks, step);
     },
 
+    /** One tenant's usage, one point per step. */
     async tenantHistory(
       session: Session,
       tenantId: string,
-      from: Date,
-      to: Date,
+      range: HistoryRange,
     ): Promise<UsageSample[]> {
-      checkRange(from, to);
+      const { from, to, step } = resolveRange(range);
       await tenantsService.get(session, tenantId);
-      return db
+      const ticks = db
         .select({
-          at: usageSamples.at,
-          activeSeries: usageSamples.activeSeries,
-          logsBytesThisMonth: usageSamples.logsBytesThisMonth,
-          tracesBytesThisMonth: usageSamples.tracesBytesThisMonth,
+          at: sql<Date>`${usageSamples.at}`.as('at'),
+          active: sql<number>`${usageSamples.activeSeries}`.as('active'),
+          logs: sql<number>`${usageSamples.logsBytesThisMonth}`.as('logs'),
+          traces: sql<number>`${usageSamples.tracesBytesThisMonth}`.as('traces'),
         })
         .from(usageSamples)
         .where(
@@ -201,7 +254,8 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
             lte(usageSamples.at, to),
           ),
         )
-        .orderBy(usageSamples.at);
+        .as('tick');
+      return downsample(ticks, step);
     },
 
     async syncStatus(): Promise<UsageSyncStatus> {
