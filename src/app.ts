@@ -6,6 +6,7 @@ import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { healthRoutes } from './http/health.ts';
 import { createHttpServer } from './http/server.ts';
+import { uiRoutes } from './http/ui.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
@@ -72,6 +73,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...sessionCookieRoutes(services.auth, deps.clock),
       { path: '/graphql', handler: createGraphQLHandler(yoga, logger) },
       ...healthRoutes(database),
+      ...uiRoutes(),
     ],
     logger,
   );

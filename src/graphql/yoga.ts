@@ -10,6 +10,7 @@ import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from
 import type { Logger } from '../lib/logger.ts';
 import type { Services } from '../services.ts';
 import { authenticateHeader, type GraphQLContext } from './context.ts';
+import { renderOfflineGraphiQL, useOfflineGraphiQL } from './graphiql.ts';
 import { schema } from './schema.ts';
 
 export const MAX_REQUEST_BYTES = 100 * 1024;
@@ -89,12 +90,15 @@ export function createGraphQLServer(deps: YogaDeps) {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: deps.config.graphiql,
+    // Every GraphiQL asset inlined in the page: it works offline and loads nothing from a CDN.
+    renderGraphiQL: renderOfflineGraphiQL,
     landingPage: false,
     maxRequestBodySize: MAX_REQUEST_BYTES,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(deps.logger) },
     // Relay-shaped queries are deep (connection -> edges -> node -> relation -> field).
     plugins: [
+      useOfflineGraphiQL(() => ({})),
       explainUnsupportedMediaType,
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },

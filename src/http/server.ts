@@ -39,7 +39,7 @@ export type Handler = (
 ) => void | Promise<void>;
 
 export interface Route {
-  /** Exact path, or a prefix when it ends with '/'. */
+  /** Exact path, or a prefix when it ends with '/' ('/' alone is exact: the root page). */
   path: string;
   handler: Handler;
 }
@@ -50,12 +50,11 @@ export interface HttpServer {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** One node:http server, four doors: each route is a plain handler chosen by path. */
+/** One node:http server, five doors: each route is a plain handler chosen by path. */
 export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
-  const exact = new Map(
-    routes.filter((r) => !r.path.endsWith('/')).map((r) => [r.path, r.handler]),
-  );
-  const prefixes = routes.filter((r) => r.path.endsWith('/'));
+  const isPrefix = (r: Route) => r.path.endsWith('/') && r.path !== '/';
+  const exact = new Map(routes.filter((r) => !isPrefix(r)).map((r) => [r.path, r.handler]));
+  const prefixes = routes.filter(isPrefix);
   let inFlight = 0;
   let drained: (() => void) | undefined;
   const done = () => {
