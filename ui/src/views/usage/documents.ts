@@ -1,0 +1,84 @@
+import { graphql } from '../../graphql.ts';
+
+/** Everything the usage page shows but the history: one request, refetched after every sync. */
+export const UsageOverviewQuery = graphql(`
+  query UsageOverview {
+    organisation {
+      id
+      billingPlan
+      planLimits {
+        maxActiveSeries
+        maxLogsGbPerMonth
+      }
+      usage {
+        activeSeries
+        planMaxActiveSeries
+        pctUsed
+        logsGbThisMonth
+        tracesGbThisMonth
+        syncedAt
+      }
+    }
+    usageSyncStatus {
+      sourceConfigured
+      lastAttemptAt
+      lastSuccessAt
+      lastError
+      lastErrorAt
+    }
+    tenants(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          displayName
+          environment
+          status
+          usage {
+            activeSeries
+            logsGbThisMonth
+            tracesGbThisMonth
+            syncedAt
+          }
+        }
+      }
+    }
+  }
+`);
+
+/** Pushed over the one graphql-ws socket after every usage sync. */
+export const OrgUsageSubscription = graphql(`
+  subscription OrgUsageUpdated {
+    orgUsageUpdated {
+      activeSeries
+      planMaxActiveSeries
+      pctUsed
+      logsGbThisMonth
+      tracesGbThisMonth
+      syncedAt
+    }
+  }
+`);
+
+export const OrgUsageHistoryQuery = graphql(`
+  query OrgUsageHistory($from: DateTime!, $to: DateTime!, $step: Int) {
+    organisation {
+      id
+      usageHistory(from: $from, to: $to, step: $step) {
+        __typename
+        ... on OrganisationUsageHistorySuccess {
+          data {
+            at
+            activeSeries
+            logsGbThisMonth
+            tracesGbThisMonth
+          }
+        }
+        ... on ValidationError {
+          field
+          message
+        }
+      }
+    }
+  }
+`);
