@@ -120,6 +120,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const cells = e.CELLS_FILE ? readCells(e.CELLS_FILE) : DEFAULT_CELLS;
+  if (!cells.some((c) => c.region === e.DEFAULT_REGION)) {
+    const known = [...new Set(cells.map((c) => c.region))].join(', ');
+    throw new ConfigError(
+      `Invalid configuration:\n  DEFAULT_REGION: ${JSON.stringify(e.DEFAULT_REGION)} has no cell in CELLS_FILE (regions there: ${known})`,
+    );
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,

@@ -1,8 +1,27 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
 describe('configuration', () => {
+  it('refuses a DEFAULT_REGION that no cell of CELLS_FILE serves, naming the regions there', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cells-'));
+    const file = join(dir, 'cells.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { region: 'us-east-1', cell: 'use1-01', metricsHost: 'm', logsHost: 'l', tracesHost: 't' },
+      ]),
+    );
+    expect(() => loadConfig({ CELLS_FILE: file })).toThrow(
+      'DEFAULT_REGION: "eu-west-1" has no cell in CELLS_FILE (regions there: us-east-1)',
+    );
+    expect(loadConfig({ CELLS_FILE: file, DEFAULT_REGION: 'us-east-1' }).defaultRegion).toBe(
+      'us-east-1',
+    );
+  });
+
   it('uses the documented defaults', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({

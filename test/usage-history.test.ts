@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.ts';
 import { useTestServer } from './helpers/app.ts';
@@ -271,5 +272,29 @@ describe('REST history with step', () => {
       `/dashboard/org/history?${qs({ from: T('10:09'), to: T('10:00') })}`,
     );
     expect(backwards.json).toMatchObject({ error: 'validation_error', field: 'from' });
+  });
+});
+
+describe('history point bound, both ends included', () => {
+  it('a range of exactly 1500 minutes of samples never comes back as 1501 points', async () => {
+    const org = await signupOrg(server());
+    const t = await createTenant(server(), org.token, { displayName: 'Edge' });
+    // One sample a minute for 25 h, both ends included: 1501 stored samples.
+    await server().database.db.execute(sql`insert into usage_samples
+      (tenant_id, at, active_series, logs_bytes_this_month, traces_bytes_this_month)
+      select ${t.id}, timestamptz '2026-05-17T08:00:00Z' + make_interval(mins => g), g, 0, 0
+      from generate_series(0, 1500) g`);
+    const query = `query($s: Int) { organisation { usageHistory(from: "2026-05-17T08:00:00Z",
+      to: "2026-05-18T09:00:00Z", step: $s) { __typename
+      ... on OrganisationUsageHistorySuccess { data { at activeSeries } }
+      ... on ValidationError { field message } } } }`;
+    const auto = (await server().gql(query, { s: null }, org.token)).data.organisation.usageHistory;
+    expect(auto.__typename).toBe('OrganisationUsageHistorySuccess');
+    expect(auto.data.length).toBeLessThanOrEqual(1500);
+    expect(auto.data.at(-1).activeSeries).toBe(1500);
+    const tooFine = (await server().gql(query, { s: 60 }, org.token)).data.organisation
+      .usageHistory;
+    expect(tooFine).toMatchObject({ __typename: 'ValidationError', field: 'step' });
+    expect(tooFine.message).toMatch(/use at least 61/);
   });
 });

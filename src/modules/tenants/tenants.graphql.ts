@@ -136,7 +136,7 @@ builder.mutationFields((t) => ({
     args: {
       displayName: t.arg.string({ required: true, description: '1 to 100 characters.' }),
       environment: t.arg({ type: EnvironmentEnum, required: true }),
-      region: t.arg.string({ description: 'Defaults to eu-west-1.' }),
+      region: t.arg.string({ description: 'Defaults to DEFAULT_REGION (see `regions`).' }),
     },
     resolve: (_root, args, ctx) => ctx.services.tenants.create(sessionOf(ctx), args),
   }),

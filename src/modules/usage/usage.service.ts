@@ -82,7 +82,8 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
       throw new ValidationError('to', `to: the range may span at most ${MAX_HISTORY_DAYS} days`);
     }
     const interval = config.usage.intervalSeconds;
-    const finest = Math.max(1, Math.ceil(spanS / MAX_HISTORY_POINTS));
+    // Both ends count and buckets sit on multiples of step: span / step + 1 buckets at most.
+    const finest = Math.floor(spanS / MAX_HISTORY_POINTS) + 1;
     if (step == null)
       return { from, to, step: Math.ceil(Math.max(interval, finest) / interval) * interval };
     if (!Number.isInteger(step) || step < 1) {
