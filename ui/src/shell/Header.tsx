@@ -18,7 +18,8 @@ export function Header() {
         <Link href="/" className="product">
           xScaler Portal
         </Link>
-        <span className="org-name" title="Organisation">
+        <span className="org-name" title={organisation.name}>
+          <span className="visually-hidden">Organisation: </span>
           {organisation.name}
         </span>
       </div>
@@ -35,8 +36,14 @@ export function Header() {
         <LiveIndicator />
         <ThemeSelect />
         <p className="whoami">
-          <span className="email">{user.email}</span>
-          <span className="role">{user.role}</span>
+          <span className="visually-hidden">Signed in as </span>
+          <span className="email" title={user.email}>
+            {user.email}
+          </span>
+          <span className="role">
+            <span className="visually-hidden">, role: </span>
+            {user.role}
+          </span>
         </p>
         <button type="button" className="button secondary" onClick={() => void logout()}>
           Log out

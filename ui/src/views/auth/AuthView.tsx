@@ -13,9 +13,6 @@ export function AuthView({ message }: { message: string | null }) {
         <ThemeSelect />
       </header>
       <main id="main" className="auth-main">
-        <h1 className="visually-hidden">
-          {mode === 'login' ? 'Log in to xScaler Portal' : 'Sign up for xScaler Portal'}
-        </h1>
         {message && (
           <p className="notice" role="status">
             {message}

@@ -41,7 +41,7 @@ export function LoginForm() {
 
   return (
     <form ref={formRef} className="auth-form" onSubmit={onSubmit} aria-labelledby="login-title">
-      <h2 id="login-title">Log in</h2>
+      <h1 id="login-title">Log in</h1>
       <Field
         label="Email"
         name="email"

@@ -31,7 +31,7 @@ export function SignupForm() {
 
   return (
     <form ref={formRef} className="auth-form" onSubmit={onSubmit} aria-labelledby="signup-title">
-      <h2 id="signup-title">Create an organisation</h2>
+      <h1 id="signup-title">Create an organisation</h1>
       <Field
         label="Organisation name"
         name="organisationName"

@@ -1,0 +1,217 @@
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { gqlAt, useTestServer } from './helpers/app.ts';
+import {
+  axeViolations,
+  browserTestsEnabled,
+  openPage,
+  saveScreenshot,
+  useBrowser,
+} from './helpers/browser.ts';
+
+/**
+ * The browser UI and GraphiQL in real Chromium against a real portal (pglite project only; see
+ * browserTestsEnabled). A short access-token lifetime makes the page refresh every few seconds,
+ * so every test also runs across refreshes and socket restarts.
+ */
+const enabled = browserTestsEnabled();
+const server = useTestServer({ env: { JWT_TTL_S: '60' } });
+const browser = useBrowser();
+
+/** The boot refresh of a signed-out page answers 401, which Chromium logs as a console error. */
+const EXPECTED_ERRORS = [/Failed to load resource: the server responded with a status of 401/];
+
+let counter = 0;
+const uniqueEmail = (name: string) => `${name}-${Date.now()}-${++counter}@example.com`;
+const PASSWORD = 'Training123!';
+
+async function signUp(page: Page, organisation: string, email: string) {
+  await page.getByRole('button', { name: 'Create an organisation' }).click();
+  await page.getByLabel('Organisation name').fill(organisation);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create organisation' }).click();
+}
+
+async function logIn(page: Page, email: string, password = PASSWORD) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+const banner = (page: Page) => page.getByRole('banner');
+/** expect.poll with room for scrypt and a busy 2-core machine. */
+const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 15_000 });
+
+describe.skipIf(!enabled)('UI shell in Chromium', () => {
+  it('GraphiQL renders its editor offline, with no request off the origin and no CSP violation', async () => {
+    const { context, page, guard } = await openPage(browser(), server().url);
+    try {
+      const introspection = page.waitForResponse(
+        (r) => r.url().endsWith('/graphql') && r.request().method() === 'POST',
+      );
+      await page.goto(`${server().url}/graphql`);
+      await page.locator('.graphiql-container .monaco-editor').first().waitFor();
+      expect((await introspection).status()).toBe(200);
+      await page.waitForTimeout(500); // workers start, fonts load
+      expect(await page.locator('.monaco-editor').count()).toBeGreaterThan(0);
+      expect(await page.title()).not.toContain('Loading');
+      guard.assertClean({ allowErrors: [] });
+      expect(page.workers().length).toBeGreaterThan(0); // Monaco's workers, from blob: URLs
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the login view loads from the portal alone, under its CSP, with no serious axe violation', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { context, page, guard } = await openPage(browser(), server().url, { colorScheme });
+      try {
+        await page.goto(server().url);
+        expect(new URL(page.url()).pathname).toBe('/ui/');
+        await page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
+        expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(colorScheme);
+        expect(await axeViolations(page)).toEqual([]);
+        await saveScreenshot(page, `login-${colorScheme}`);
+        guard.assertClean({ allowErrors: EXPECTED_ERRORS });
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it('signs up through the form, keeps the session across a reload, and logs out', async () => {
+    const { context, page, guard } = await openPage(browser(), server().url);
+    try {
+      await page.goto(`${server().url}/ui/`);
+      // A script-looking name is shown as those characters, never run.
+      const organisation = `Workshop <img src=x onerror=alert(1)> ${counter}`;
+      const email = uniqueEmail('owner');
+      page.on('dialog', () => {
+        throw new Error('a dialog opened: the organisation name ran as HTML');
+      });
+      await signUp(page, organisation, email);
+      await banner(page).getByText(email).waitFor();
+      // Screen readers hear "Organisation: <name>" and "Signed in as <email>, role: owner".
+      await banner(page).getByTitle(organisation).waitFor();
+      const header = await banner(page).textContent();
+      expect(header).toContain(`Organisation: ${organisation}`);
+      expect(header).toContain(`Signed in as ${email}, role: owner`);
+      expect(await page.locator('img[src="x"]').count()).toBe(0);
+      await banner(page).getByText('Live', { exact: true }).waitFor();
+
+      // The token stays in memory: nothing in storage, the cookie is HttpOnly.
+      const stored = await page.evaluate(() => ({
+        local: JSON.stringify({ ...localStorage }),
+        session: JSON.stringify({ ...sessionStorage }),
+        cookie: document.cookie,
+      }));
+      expect(stored.local).not.toMatch(/eyJ/);
+      expect(stored.session).toBe('{}');
+      expect(stored.cookie).toBe('');
+
+      expect(await axeViolations(page)).toEqual([]);
+      await saveScreenshot(page, 'shell-light');
+
+      await page.reload();
+      await banner(page).getByText(email).waitFor();
+      await banner(page).getByText('Live', { exact: true }).waitFor();
+
+      // Client routes: the header's links, and a deep link.
+      await page.getByRole('link', { name: 'Usage' }).click();
+      expect(new URL(page.url()).pathname).toBe('/ui/usage');
+      await page.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
+      expect(await page.getByRole('link', { name: 'Usage' }).getAttribute('aria-current')).toBe(
+        'page',
+      );
+      await page.goto(`${server().url}/ui/users`);
+      await page.getByRole('heading', { name: /Users/, level: 1 }).waitFor();
+
+      // Dark theme from the toggle, persisted for the next load.
+      await page.getByLabel('Theme').selectOption('dark');
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      await page.goto(`${server().url}/ui/`);
+      await banner(page).getByText(email).waitFor();
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      await banner(page).getByText('Live', { exact: true }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+      await saveScreenshot(page, 'shell-dark');
+      await page.getByLabel('Theme').selectOption('system');
+
+      await banner(page).getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
+      await page.reload();
+      await page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
+      guard.assertClean({ allowErrors: EXPECTED_ERRORS });
+
+      // And back in with the password.
+      await logIn(page, email);
+      await banner(page).getByText(email).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the API answers next to the fields and as readable alerts', async () => {
+    const { context, page } = await openPage(browser(), server().url);
+    try {
+      const email = uniqueEmail('taken');
+      await gqlAt(
+        server().url,
+        'mutation($e: String!) { signup(organisationName: "Taken", email: $e, password: "Training123!") { __typename } }',
+        { e: email },
+      );
+      await page.goto(`${server().url}/ui/`);
+
+      await logIn(page, email, 'wrong-password-1');
+      await eventually(() => page.getByRole('alert').textContent()).toMatch(/password/i);
+
+      await signUp(page, '   ', uniqueEmail('blank'));
+      const orgField = page.getByLabel('Organisation name');
+      await eventually(() => orgField.getAttribute('aria-invalid')).toBe('true');
+      const described = await orgField.getAttribute('aria-describedby');
+      expect(await page.locator(`[id="${described}"]`).textContent()).toMatch(/empty/i);
+
+      await orgField.fill('Another');
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Create organisation' }).click();
+      await eventually(() => page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+      await page.getByText(/already exists/).waitFor();
+
+      // Rate limited: ten failures from this address, then the form says how long to wait.
+      const limited = uniqueEmail('limited');
+      for (let i = 0; i < 10; i++) {
+        await gqlAt(
+          server().url,
+          'mutation($e: String!) { login(email: $e, password: "nope-nope-nope") { __typename } }',
+          { e: limited },
+        );
+      }
+      await page.getByRole('button', { name: 'Log in' }).last().click();
+      await logIn(page, limited, 'nope-nope-nope');
+      await eventually(() => page.getByRole('alert').textContent()).toMatch(
+        /Try again in \d+ (s|min)/,
+      );
+      expect(await page.getByRole('button', { name: 'Log in' }).last().isDisabled()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an ended session leads back to login with a message', async () => {
+    const { context, page } = await openPage(browser(), server().url);
+    try {
+      await page.goto(`${server().url}/ui/`);
+      const email = uniqueEmail('expiring');
+      await signUp(page, 'Expiring', email);
+      await banner(page).getByText(email).waitFor();
+      // The session ends on the server side (as at its maximum age): the next refresh, at most
+      // a few seconds away with a 60 s token, answers 401.
+      await context.clearCookies();
+      await page.getByText('Your session has expired; log in again.').waitFor({ timeout: 20_000 });
+      await page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+});
