@@ -269,6 +269,39 @@ describe.skipIf(!enabled)('tenants, keys and usage in the browser', () => {
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
   });
 
+  it('the dashboard and the usage view follow each sync in place', async () => {
+    const tenantId = (await page.getByTestId('tenant-id').textContent())!;
+    await page.getByRole('link', { name: 'Tenants', exact: true }).first().click();
+    const cell = page.locator(
+      `tr[data-tenant-id="${tenantId}"] [data-testid="tenant-active-series"]`,
+    );
+    await expect.poll(() => cell.textContent(), { timeout: 5_000 }).toBe('1,243');
+    fixture.set('cortex_ingester_active_series', [{ labels: { user: tenantId }, value: 2000 }]);
+    clock.advance(60_000);
+    await server().app.usageSync.runTick();
+    await expect.poll(() => cell.textContent(), { timeout: 5_000 }).toBe('2,000');
+
+    await page.getByRole('link', { name: 'Usage', exact: true }).click();
+    const series = page.getByTestId('org-active-series');
+    await expect.poll(() => series.textContent(), { timeout: 5_000 }).toContain('2,000');
+    fixture.set('cortex_ingester_active_series', [{ labels: { user: tenantId }, value: 3000 }]);
+    clock.advance(60_000);
+    await server().app.usageSync.runTick();
+    await expect.poll(() => series.textContent(), { timeout: 5_000 }).toContain('3,000');
+    // The guide's pct_used: floor(3000 / 20000 * 100) on the scale plan.
+    await expect.poll(() => page.getByTestId('org-pct-used').textContent()).toContain('15');
+    await saveScreenshot(page, 'usage');
+    expect(await axeViolations(page)).toEqual([]);
+
+    await page.getByRole('link', { name: /Users/ }).click();
+    await page.getByTestId('users-table').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.goBack();
+    await page.goBack();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Workshop Service prod', level: 1 }).waitFor();
+  });
+
   it('renames and changes environment; suspends and resumes; deletes after typing the name', async () => {
     await page.getByRole('button', { name: 'Edit' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit tenant' });
@@ -322,9 +355,14 @@ describe.skipIf(!enabled)('tenants, keys and usage in the browser', () => {
       await viewer.page.getByRole('link', { name: 'Workshop Service staging' }).click();
       await viewer.page.getByRole('heading', { name: 'API keys' }).waitFor();
       const buttons = await viewer.page.locator('main button').allTextContents();
-      // Copying and switching tabs are all a viewer can do.
+      // Copying, switching tabs and chart ranges are all a viewer can do.
       expect(
-        buttons.filter((b) => !/^(Copy|Prometheus|Grafana Alloy|OpenTelemetry Collector)$/.test(b)),
+        buttons.filter(
+          (b) =>
+            !/^(Copy|Prometheus|Grafana Alloy|OpenTelemetry Collector|24 h|7 d|30 d|Show as table|Hide table)$/.test(
+              b,
+            ),
+        ),
       ).toEqual([]);
       viewer.guard.assertClean({ allowErrors: EXPECTED_ERRORS });
     } finally {

@@ -21,10 +21,13 @@ export function CollectorConfig({
   config,
   title = 'Collector configuration',
   withKey = false,
+  mask,
 }: {
   config: ClientConfigBlocks;
   title?: string;
   withKey?: boolean;
+  /** Hides a secret in what is displayed; the copy button still copies the real text. */
+  mask?: (text: string) => string;
 }) {
   const available = COLLECTORS.filter((c) => config[c.key]);
   const [selected, setSelected] = useState(0);
@@ -67,7 +70,11 @@ export function CollectorConfig({
         ))}
       </div>
       <div role="tabpanel" id={panelId} aria-labelledby={tabId(available.indexOf(current))}>
-        <CodeBlock title={`${current.label} (${current.file})`} code={config[current.key] ?? ''} />
+        <CodeBlock
+          title={`${current.label} (${current.file})`}
+          code={config[current.key] ?? ''}
+          shown={mask ? mask(config[current.key] ?? '') : undefined}
+        />
       </div>
     </section>
   );

@@ -106,6 +106,7 @@ export function KeyCreatedDialog({
           config={issued.clientConfig}
           title="Collector configuration with this key"
           withKey
+          mask={revealed ? undefined : (text) => text.replaceAll(key, mask(key))}
         />
       )}
       {warned && (

@@ -7,6 +7,7 @@ import {
   formatRelative,
 } from '../../components/format.ts';
 import { graphql } from '../../graphql.ts';
+import { TenantHistory } from './TenantHistory.tsx';
 
 const TenantUsageSubscription = graphql(`
   subscription TenantUsageUpdated($tenantId: ID!) {
@@ -56,6 +57,7 @@ export function TenantUsage({ tenantId, usage }: { tenantId: string; usage: Usag
           <dd title={formatDateTime(current.syncedAt)}>{formatRelative(current.syncedAt)}</dd>
         </div>
       </dl>
+      <TenantHistory tenantId={tenantId} />
     </section>
   );
 }

@@ -1,9 +1,10 @@
-import { useDeferredValue, useState } from 'react';
-import { useQuery } from 'urql';
+import { useDeferredValue, useEffect, useState } from 'react';
+import { useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { formatDateTime, formatInteger } from '../../components/format.ts';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { useViewer } from '../../session/SessionProvider.tsx';
+import { OrgUsageSubscription } from '../usage/documents.ts';
 import { TenantsQuery } from './documents.ts';
 import { ENVIRONMENTS, type Environment } from './environments.ts';
 import { NewTenantDialog } from './NewTenantDialog.tsx';
@@ -21,7 +22,16 @@ export function TenantsView() {
   const [{ data, fetching, error }, refetch] = useQuery({
     query: TenantsQuery,
     variables: { environment: environment || null, search: deferredSearch || null },
+    // Shown from the cache at once, then brought up to date (usage moves between visits).
+    requestPolicy: 'cache-and-network',
   });
+
+  // Each sync pushes the org's figures; one refetch brings every row's active series with it.
+  const [{ data: pushed }] = useSubscription({ query: OrgUsageSubscription });
+  const pushedAt = pushed?.orgUsageUpdated.syncedAt;
+  useEffect(() => {
+    if (pushedAt) refetch({ requestPolicy: 'network-only' });
+  }, [pushedAt, refetch]);
 
   const tenants = data?.tenants.edges.map((e) => e.node) ?? [];
   const total = data?.all.totalCount ?? 0;
