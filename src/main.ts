@@ -8,6 +8,7 @@ function announce(config: Config, url: string): void {
   const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${config.pgliteDir})`;
   const processes = config.workers > 1 ? `, ${config.workers} workers` : '';
   console.log(`xScaler Portal listening on ${url} (database: ${where}${processes})`);
+  console.log(`Portal UI: ${url}/ui/`);
   console.log(config.graphiql ? `GraphiQL: ${url}/graphql` : `GraphQL endpoint: ${url}/graphql`);
 }
 

@@ -45,7 +45,12 @@ async function signUp(page: Page, email: string) {
   await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
 }
 
-async function newTenant(page: Page, displayName: string, environment = 'prod') {
+async function newTenant(
+  page: Page,
+  displayName: string,
+  environment = 'prod',
+  screenshot?: string,
+) {
   await page
     .getByRole('button', { name: /^(New Tenant|Create your first tenant)$/ })
     .first()
@@ -53,6 +58,7 @@ async function newTenant(page: Page, displayName: string, environment = 'prod') 
   const dialog = page.getByRole('dialog', { name: 'New Tenant' });
   await dialog.getByLabel('Display Name').fill(displayName);
   await dialog.getByLabel('Environment').selectOption(environment);
+  if (screenshot) await saveScreenshot(page, screenshot);
   await dialog.getByRole('button', { name: 'Create', exact: true }).click();
   return dialog;
 }
@@ -126,8 +132,8 @@ describe.skipIf(!enabled)('tenants, keys and usage in the browser', () => {
   it('creates prod, staging and dev tenants through the modal; the list shows their IDs', async () => {
     for (const env of ['prod', 'staging', 'dev']) {
       clock.advance(1000); // "oldest first" needs distinct creation times
-      const dialog = await newTenant(page, `Workshop Service ${env}`, env);
-      if (env === 'dev') await saveScreenshot(page, 'new-tenant-modal');
+      const shot = env === 'dev' ? 'new-tenant-modal' : undefined;
+      const dialog = await newTenant(page, `Workshop Service ${env}`, env, shot);
       await dialog.waitFor({ state: 'hidden' });
       await page
         .getByRole('status')
