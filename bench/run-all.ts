@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   verify: async () => (await import('./verify.ts')).benchVerify(),
   'usage-sync': async () => (await import('./usage-sync.ts')).benchUsageSync(),
   'usage-fanout': async () => (await import('./usage-fanout.ts')).benchUsageFanout(),
+  ui: async () => (await import('./ui.ts')).benchUi(),
 };
 
 async function main(names: string[]): Promise<void> {
