@@ -163,7 +163,8 @@ describe('JSON POST to /graphql, answered directly or by Yoga', () => {
       onParams: 1,
       onExecutionResult: 0,
       onResultProcess: 1,
-      onResponse: 1,
+      // Yoga's own, and useOfflineGraphiQL (it only replaces GraphiQL's GET text/html page).
+      onResponse: 2,
     });
   });
 });
