@@ -46,7 +46,7 @@ function subscribeTheme(listener: () => void): () => void {
 const readTheme = () => document.documentElement.dataset.theme ?? '';
 
 const SERIES = [
-  { key: 'activeSeries', label: 'Active series', className: 'series-active' },
+  { key: 'activeSeries', label: 'Peak active series', className: 'series-active' },
   { key: 'logsGbThisMonth', label: 'Logs GB this month', className: 'series-logs' },
   { key: 'tracesGbThisMonth', label: 'Traces GB this month', className: 'series-traces' },
 ] as const;
@@ -74,7 +74,8 @@ function summarise(
   }
   const over = rangePhrase ? ` over ${rangePhrase}` : '';
   return (
-    `${title}${over}, ${formatInteger(points.length)} points: active series between ` +
+    `${title}${over}, ${points.length === 1 ? '1 point' : `${formatInteger(points.length)} points`}: ` +
+    `peak active series between ` +
     `${formatInteger(min)} and ${formatInteger(max)}, latest ${formatInteger(last.activeSeries)} ` +
     `(${formatDateTime(last.at)}); logs ${formatGb(last.logsGbThisMonth)} and traces ` +
     `${formatGb(last.tracesGbThisMonth)} this month.`
@@ -82,8 +83,8 @@ function summarise(
 }
 
 /**
- * Usage history on a uPlot canvas: active series (left axis) and the month's logs and traces GB
- * (right axis). The canvas is hidden from screen readers behind a text summary (min, max,
+ * Usage history on a uPlot canvas: active series (left axis; the API gives each step's peak) and
+ * the month's logs and traces GB so far (right axis). The canvas is hidden from screen readers behind a text summary (min, max,
  * latest), and a "Show as table" toggle gives every point as a table.
  */
 export function UsageChart({
@@ -244,7 +245,7 @@ export function UsageChart({
             ))}
             {shown && (
               <li className="legend-at">
-                {hover != null ? 'at ' : 'latest, '}
+                {hover != null ? 'At ' : 'Latest: '}
                 <time dateTime={shown.at}>{formatDateTime(shown.at)}</time>
               </li>
             )}
@@ -303,7 +304,7 @@ function PointsTable({ title, points }: { title: string; points: readonly UsageP
         <tr>
           <th scope="col">Time</th>
           <th scope="col" className="num">
-            Active series
+            Peak active series
           </th>
           <th scope="col" className="num">
             Logs GB this month

@@ -18,17 +18,22 @@ import {
 } from '../../components/UsageRangePicker.tsx';
 import { useNow } from '../../components/useNow.ts';
 import type { ResultOf } from '../../graphql.ts';
-import { OrgUsageHistoryQuery, OrgUsageSubscription, UsageOverviewQuery } from './documents.ts';
+import {
+  OrgUsageHistoryQuery,
+  OrgUsageSubscription,
+  SyncStatusQuery,
+  UsageOverviewQuery,
+} from './documents.ts';
 import './usage.css';
 
 type Overview = ResultOf<typeof UsageOverviewQuery>;
 type OrgFigures = Overview['organisation']['usage'];
-type SyncStatus = Overview['usageSyncStatus'];
+type SyncStatus = ResultOf<typeof SyncStatusQuery>['usageSyncStatus'];
 
 /** The portal syncs every 60 s by default; no success in three intervals is stale. */
 const STALE_AFTER_MS = 3 * 60_000;
-/** Without pushes (no source, or a failing one) the sync status is read again this often. */
-const POLL_MS = 30_000;
+/** A failing source pushes nothing: the (small) sync status is read again this often. */
+const STATUS_POLL_MS = 15_000;
 
 /** The guide's pct_used: floor(active / max x 100), in integers so 29/100 gives 29, not 28. */
 export function percentUsed(activeSeries: number, planMax: number): number {
@@ -60,6 +65,11 @@ export function syncHealth(status: SyncStatus, now: number): SyncHealth {
   return { kind: 'ok' };
 }
 
+/** "5 seconds ago"; a time just past the page's clock (ticks every 10 s, or skew) reads "now". */
+function ago(iso: string | null | undefined, now: number): string {
+  return formatRelative(iso, iso ? Math.max(now, Date.parse(iso)) : now);
+}
+
 /** The newer of two snapshots of the organisation's figures (a push may beat the refetch). */
 function newest(a: OrgFigures | undefined, b: OrgFigures | undefined): OrgFigures | undefined {
   if (!a || !b) return a ?? b;
@@ -71,16 +81,16 @@ function newest(a: OrgFigures | undefined, b: OrgFigures | undefined): OrgFigure
 export function UsageView() {
   const now = useNow(10_000);
   const [overview, reexecuteOverview] = useQuery({ query: UsageOverviewQuery });
+  const [syncStatus, reexecuteStatus] = useQuery({ query: SyncStatusQuery });
   const [live] = useSubscription({ query: OrgUsageSubscription });
   const connection = useConnectionState();
-  const lastFetch = useRef(Date.now());
 
   const refetch = useCallback(() => {
-    lastFetch.current = Date.now();
     reexecuteOverview({ requestPolicy: 'network-only' });
-  }, [reexecuteOverview]);
+    reexecuteStatus({ requestPolicy: 'network-only' });
+  }, [reexecuteOverview, reexecuteStatus]);
 
-  // One request per push refreshes every tenant's figures and the sync status together.
+  // One request per push refreshes every tenant's figures (not one subscription per tenant).
   const pushed = live.data?.orgUsageUpdated;
   useEffect(() => {
     if (pushed) refetch();
@@ -93,13 +103,13 @@ export function UsageView() {
     previousConnection.current = connection;
   }, [connection, refetch]);
 
-  // A failing or absent source pushes nothing: poll the status so the warning appears anyway.
   useEffect(() => {
-    const timer = setInterval(() => {
-      if (Date.now() - lastFetch.current >= POLL_MS - 1000) refetch();
-    }, POLL_MS);
+    const timer = setInterval(
+      () => reexecuteStatus({ requestPolicy: 'network-only' }),
+      STATUS_POLL_MS,
+    );
     return () => clearInterval(timer);
-  }, [refetch]);
+  }, [reexecuteStatus]);
 
   const data = overview.data;
   const figures = newest(data?.organisation.usage, pushed);
@@ -118,7 +128,7 @@ export function UsageView() {
       ) : (
         <>
           {overview.error && <ErrorNotice error={overview.error} />}
-          <SyncBanner status={data.usageSyncStatus} now={now} />
+          {syncStatus.data && <SyncBanner status={syncStatus.data.usageSyncStatus} now={now} />}
           {figures && (
             <OrgSummary
               figures={figures}
@@ -149,14 +159,14 @@ function SyncBanner({ status, now }: { status: SyncStatus; now: number }) {
       return (
         <div className="notice warning usage-banner" data-testid="sync-stale-warning">
           <p className="usage-banner-text">
-            <strong>Usage figures may be out of date.</strong> The last sync failed{' '}
+            <strong>Usage figures may be out of date: the last sync failed.</strong> Failed:{' '}
             <time dateTime={health.at ?? undefined} title={formatDateTime(health.at)}>
-              {formatRelative(health.at, now)}
+              {ago(health.at, now)}
             </time>
-            ; the last successful one was{' '}
+            ; last success:{' '}
             {health.lastSuccessAt ? (
               <time dateTime={health.lastSuccessAt} title={formatDateTime(health.lastSuccessAt)}>
-                {formatRelative(health.lastSuccessAt, now)}
+                {ago(health.lastSuccessAt, now)}
               </time>
             ) : (
               'never'
@@ -173,9 +183,9 @@ function SyncBanner({ status, now }: { status: SyncStatus; now: number }) {
         <p className="notice warning usage-banner" data-testid="sync-stale-warning">
           <strong>Usage figures may be out of date.</strong> No sync has succeeded since{' '}
           <time dateTime={health.lastSuccessAt} title={formatDateTime(health.lastSuccessAt)}>
-            {formatRelative(health.lastSuccessAt, now)}
+            {ago(health.lastSuccessAt, now)}
           </time>{' '}
-          (a sync runs every minute).
+          (syncs normally run every minute).
         </p>
       );
     case 'pending':
@@ -259,7 +269,7 @@ function OrgSummary({
           <p className="usage-figure usage-sync">
             {figures.syncedAt ? (
               <time dateTime={figures.syncedAt} data-testid="org-synced-at">
-                {formatRelative(figures.syncedAt, now)}
+                {ago(figures.syncedAt, now)}
               </time>
             ) : (
               <span data-testid="org-synced-at">never</span>
@@ -321,7 +331,7 @@ function TenantUsageTable({ tenants, now }: { tenants: Overview['tenants']; now:
                   <td>
                     {t.usage.syncedAt ? (
                       <time dateTime={t.usage.syncedAt} title={formatDateTime(t.usage.syncedAt)}>
-                        {formatRelative(t.usage.syncedAt, now)}
+                        {ago(t.usage.syncedAt, now)}
                       </time>
                     ) : (
                       'never'

@@ -1,6 +1,6 @@
 import { graphql } from '../../graphql.ts';
 
-/** Everything the usage page shows but the history: one request, refetched after every sync. */
+/** The figures of the organisation and of every tenant: one request, refetched after every push. */
 export const UsageOverviewQuery = graphql(`
   query UsageOverview {
     organisation {
@@ -19,13 +19,6 @@ export const UsageOverviewQuery = graphql(`
         syncedAt
       }
     }
-    usageSyncStatus {
-      sourceConfigured
-      lastAttemptAt
-      lastSuccessAt
-      lastError
-      lastErrorAt
-    }
     tenants(first: 100) {
       totalCount
       edges {
@@ -42,6 +35,19 @@ export const UsageOverviewQuery = graphql(`
           }
         }
       }
+    }
+  }
+`);
+
+/** Whether syncs succeed: polled, since a failing source pushes nothing. */
+export const SyncStatusQuery = graphql(`
+  query UsageSyncStatus {
+    usageSyncStatus {
+      sourceConfigured
+      lastAttemptAt
+      lastSuccessAt
+      lastError
+      lastErrorAt
     }
   }
 `);
