@@ -191,8 +191,8 @@ export class SessionController {
       this.leave(networkError ? UNREACHABLE_MESSAGE : SESSION_EXPIRED_MESSAGE);
       return;
     }
+    // Signed out, there is no socket (leave() stops it): this opens it with the new token.
     getWebSocketClient();
-    restartWebSocket();
     this.set({
       status: 'signedIn',
       user: viewer.me,
