@@ -217,7 +217,10 @@ describe('the browser cookie door (/auth/session)', () => {
     expect((await noCookie.json()).message).toBe('Not logged in');
     const missing = await browserFetch('/auth/session', { method: 'POST', body: '{}' });
     expect(missing.status).toBe(400);
-    expect(await missing.json()).toMatchObject({ error: 'validation_error', field: 'refresh_token' });
+    expect(await missing.json()).toMatchObject({
+      error: 'validation_error',
+      field: 'refresh_token',
+    });
     const notJson = await browserFetch('/auth/session', { method: 'POST', body: '{nope' });
     expect(notJson.status).toBe(400);
     const wrongMethod = await browserFetch('/auth/session/refresh', { method: 'GET' });
