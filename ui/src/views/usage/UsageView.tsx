@@ -65,6 +65,11 @@ export function syncHealth(status: SyncStatus, now: number): SyncHealth {
   return { kind: 'ok' };
 }
 
+const secondsFormat = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium',
+  timeStyle: 'medium',
+});
+
 /** "5 seconds ago"; a time just past the page's clock (ticks every 10 s, or skew) reads "now". */
 function ago(iso: string | null | undefined, now: number): string {
   return formatRelative(iso, iso ? Math.max(now, Date.parse(iso)) : now);
@@ -140,7 +145,7 @@ export function UsageView() {
           <TenantUsageTable tenants={data.tenants} now={now} />
         </>
       )}
-      <UsageHistory pushedAt={pushed?.syncedAt ?? null} />
+      <UsageHistory syncedAt={figures?.syncedAt ?? null} />
     </section>
   );
 }
@@ -266,16 +271,19 @@ function OrgSummary({
         </article>
         <article className="usage-card">
           <h3>Last sync</h3>
-          <p className="usage-figure usage-sync">
+          <p className="usage-figure usage-sync" data-testid="org-synced-ago">
+            {ago(figures.syncedAt, now)}
+          </p>
+          {/* To the second, so every sync changes it (two in one minute read alike otherwise). */}
+          <p className="muted">
             {figures.syncedAt ? (
               <time dateTime={figures.syncedAt} data-testid="org-synced-at">
-                {ago(figures.syncedAt, now)}
+                {secondsFormat.format(new Date(figures.syncedAt))}
               </time>
             ) : (
-              <span data-testid="org-synced-at">never</span>
+              <span data-testid="org-synced-at">No sync yet</span>
             )}
           </p>
-          <p className="muted">{formatDateTime(figures.syncedAt)}</p>
         </article>
       </div>
     </section>
@@ -352,29 +360,40 @@ function TenantUsageTable({ tenants, now }: { tenants: Overview['tenants']; now:
   );
 }
 
-/** Refetched after a push at most this often (the API answers in steps of 5 min or more). */
+/** The same window is read again after a sync at most this often (steps are 5 min or more). */
 const HISTORY_REFRESH_MS = 30_000;
 
-function UsageHistory({ pushedAt }: { pushedAt: string | null }) {
+/**
+ * The window ends at the later of the page's clock and the last sync: a server clock ahead of
+ * the browser's would otherwise leave the newest points outside the chart.
+ */
+const windowEnd = (syncedAt: string | null) =>
+  Math.max(Date.now(), syncedAt ? Date.parse(syncedAt) : 0);
+
+function UsageHistory({ syncedAt }: { syncedAt: string | null }) {
   const [range, setRange] = useState<UsageRange>('24h');
-  const [span, setSpan] = useState(() => historyWindow('24h'));
+  const [span, setSpan] = useState(() => historyWindow('24h', windowEnd(syncedAt)));
   const [history, reexecute] = useQuery({ query: OrgUsageHistoryQuery, variables: span });
   const lastRefresh = useRef(Date.now());
 
   const choose = (next: UsageRange) => {
     setRange(next);
-    setSpan(historyWindow(next));
+    setSpan(historyWindow(next, windowEnd(syncedAt)));
     lastRefresh.current = Date.now();
   };
 
-  // A sync just landed: bring the chart up to date (a new window, or the same one again).
+  // A sync landed: a window that now ends later (at most once a minute), or the same one again.
   useEffect(() => {
-    if (!pushedAt || Date.now() - lastRefresh.current < HISTORY_REFRESH_MS) return;
-    lastRefresh.current = Date.now();
-    const next = historyWindow(range);
-    if (next.to !== span.to) setSpan(next);
-    else reexecute({ requestPolicy: 'network-only' });
-  }, [pushedAt, range, span.to, reexecute]);
+    if (!syncedAt) return;
+    const next = historyWindow(range, windowEnd(syncedAt));
+    if (next.to !== span.to) {
+      lastRefresh.current = Date.now();
+      setSpan(next);
+    } else if (Date.now() - lastRefresh.current >= HISTORY_REFRESH_MS) {
+      lastRefresh.current = Date.now();
+      reexecute({ requestPolicy: 'network-only' });
+    }
+  }, [syncedAt, range, span.to, reexecute]);
 
   // urql keeps the previous range's data while the next loads: the chart never blinks empty.
   const result = history.data?.organisation.usageHistory;

@@ -178,7 +178,14 @@ function ChangePlanDialog({
         onChanged(answer.billingPlan);
         return;
       case 'PlanLimitExceededError':
-        setError(answer.message);
+        // The API's message speaks of adding more; a downgrade needs fewer, so say so.
+        setError(
+          answer.limit === 'tenants'
+            ? `The ${capitalise(answer.plan)} plan allows at most ${formatInteger(answer.max)} tenants ` +
+                `and the organisation has ${formatInteger(tenantCount)}: delete ` +
+                `${formatInteger(Math.max(1, tenantCount - answer.max))} first, then switch.`
+            : answer.message,
+        );
         return;
       case 'ValidationError':
         setError(fieldMessage(answer.field, answer.message));
