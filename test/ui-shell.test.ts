@@ -214,4 +214,37 @@ describe.skipIf(!enabled)('UI shell in Chromium', () => {
       await context.close();
     }
   });
+
+  it('a live subscription keeps delivering across token refreshes and socket restarts', async () => {
+    const { context, page, guard } = await openPage(browser(), server().url);
+    try {
+      await page.goto(`${server().url}/ui/`);
+      await signUp(page, 'Refreshing', uniqueEmail('refresh'));
+      await page.getByRole('link', { name: 'Usage', exact: true }).click();
+      await banner(page).getByText('Live', { exact: true }).waitFor();
+      const refreshes = () => guard.requests.filter((u) => u.endsWith('/auth/session/refresh'));
+      const sockets = () => guard.requests.filter((u) => u.startsWith('ws:'));
+      const before = { refreshes: refreshes().length, sockets: sockets().length };
+      // 60 s tokens: the page renews one every few seconds and reopens its socket each time.
+      await expect
+        .poll(() => refreshes().length, { timeout: 30_000 })
+        .toBeGreaterThanOrEqual(before.refreshes + 2);
+      await expect
+        .poll(() => sockets().length, { timeout: 10_000 })
+        .toBeGreaterThan(before.sockets);
+      await banner(page).getByText('Live', { exact: true }).waitFor();
+      // The subscription made on the first socket still delivers on the latest one.
+      const syncedAt = page.getByTestId('org-synced-at');
+      const shown = (await syncedAt.count()) ? await syncedAt.textContent() : null;
+      await server().app.usageSync.runTick();
+      await expect
+        .poll(async () => ((await syncedAt.count()) ? syncedAt.textContent() : null), {
+          timeout: 5_000,
+        })
+        .not.toBe(shown);
+      guard.assertClean({ allowErrors: EXPECTED_ERRORS });
+    } finally {
+      await context.close();
+    }
+  });
 });
