@@ -1,5 +1,6 @@
 import { type ReactNode, useState } from 'react';
 import { Dialog } from './Dialog.tsx';
+import { DialogActions } from './DialogActions.tsx';
 
 interface ConfirmDialogProps {
   open: boolean;
@@ -61,15 +62,14 @@ export function ConfirmDialog({
             {error}
           </p>
         )}
-        <div className="dialog-actions">
-          <button type="button" className="button secondary" onClick={close}>
-            Cancel
-          </button>
-          <span className="spacer" />
-          <button type="submit" className="button danger" disabled={!ready || busy}>
-            {busy ? 'Working…' : confirmLabel}
-          </button>
-        </div>
+        <DialogActions
+          onCancel={close}
+          label={confirmLabel}
+          busyLabel="Working…"
+          busy={busy}
+          disabled={!ready}
+          tone="danger"
+        />
       </form>
     </Dialog>
   );

@@ -1,3 +1,4 @@
+import { fieldMessage } from '../../components/field-message.ts';
 import type { AuthFailure } from '../../session/controller.ts';
 
 /** Errors as the form shows them: one per field it names, and one for the whole form. */
@@ -18,20 +19,13 @@ export function formatWait(seconds: number): string {
   return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
 }
 
-/** The API prefixes some messages with the field name; next to the field it is redundant. */
-function withoutFieldPrefix(field: string, message: string): string {
-  const prefix = `${field}: `;
-  const text = message.startsWith(prefix) ? message.slice(prefix.length) : message;
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 /** Where each answer goes: a field the API names, or the form's alert. */
 export function errorsOf(failure: AuthFailure, knownFields: readonly string[]): FormErrors {
   switch (failure.kind) {
     case 'validation':
       return knownFields.includes(failure.field)
         ? {
-            fields: { [failure.field]: withoutFieldPrefix(failure.field, failure.message) },
+            fields: { [failure.field]: fieldMessage(failure.field, failure.message) },
             form: null,
           }
         : { fields: {}, form: failure.message };

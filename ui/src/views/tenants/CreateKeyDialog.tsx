@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { useMutation } from 'urql';
 import { Dialog } from '../../components/Dialog.tsx';
+import { DialogActions } from '../../components/DialogActions.tsx';
+import { fieldMessage } from '../../components/field-message.ts';
 import { ErrorNotice, messageOf } from '../../components/Notice.tsx';
 import { readFragment } from '../../graphql.ts';
 import { Field } from '../auth/Field.tsx';
@@ -68,8 +70,7 @@ export function CreateKeyDialog({
       const field = ['displayName', 'scopes', 'expiresAt'].includes(answer.field)
         ? answer.field
         : null;
-      const text = answer.message.replace(`${answer.field}: `, '');
-      if (field) setErrors({ [field]: text.charAt(0).toUpperCase() + text.slice(1) });
+      if (field) setErrors({ [field]: fieldMessage(field, answer.message) });
       else setFailure(answer.message);
     } else {
       setFailure(answer.message);
@@ -125,15 +126,7 @@ export function CreateKeyDialog({
           hint="Leave empty for a key that does not expire. It stops at the end of that day (UTC)."
         />
         <ErrorNotice error={failure} />
-        <div className="dialog-actions">
-          <button type="button" className="button secondary" onClick={close}>
-            Cancel
-          </button>
-          <span className="spacer" />
-          <button type="submit" className="button primary" disabled={fetching}>
-            {fetching ? 'Creating…' : 'Create key'}
-          </button>
-        </div>
+        <DialogActions onCancel={close} label="Create key" busyLabel="Creating…" busy={fetching} />
       </form>
     </Dialog>
   );

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import { useMutation } from 'urql';
 import { Dialog } from '../../components/Dialog.tsx';
+import { DialogActions } from '../../components/DialogActions.tsx';
+import { fieldMessage } from '../../components/field-message.ts';
 import { ErrorNotice, messageOf } from '../../components/Notice.tsx';
 import { Field } from '../auth/Field.tsx';
 import { UpdateTenantMutation } from './documents.ts';
@@ -42,8 +44,7 @@ export function EditTenantDialog({
     if (result.error || !answer) setFailure(result.error ? messageOf(result.error) : 'No answer');
     else if (answer.__typename === 'Tenant') onClose();
     else if (answer.__typename === 'ValidationError' && answer.field === 'displayName') {
-      const text = answer.message.replace('displayName: ', '');
-      setError(text.charAt(0).toUpperCase() + text.slice(1));
+      setError(fieldMessage('displayName', answer.message));
     } else setFailure(answer.message);
   };
 
@@ -83,15 +84,13 @@ export function EditTenantDialog({
           </select>
         </div>
         <ErrorNotice error={failure} />
-        <div className="dialog-actions">
-          <button type="button" className="button secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <span className="spacer" />
-          <button type="submit" className="button primary" disabled={fetching || unchanged}>
-            {fetching ? 'Saving…' : 'Save'}
-          </button>
-        </div>
+        <DialogActions
+          onCancel={onClose}
+          label="Save"
+          busyLabel="Saving…"
+          busy={fetching}
+          disabled={unchanged}
+        />
       </form>
     </Dialog>
   );

@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import { Dialog } from '../../components/Dialog.tsx';
+import { DialogActions } from '../../components/DialogActions.tsx';
+import { fieldMessage } from '../../components/field-message.ts';
 import { ErrorNotice, messageOf } from '../../components/Notice.tsx';
 import { Field } from '../auth/Field.tsx';
 import { CreateTenantMutation, RegionsQuery } from './documents.ts';
@@ -75,7 +77,7 @@ export function NewTenantDialog({
         return;
       case 'ValidationError':
         if (shownFields.includes(answer.field)) {
-          setFieldErrors({ [answer.field]: stripField(answer.field, answer.message) });
+          setFieldErrors({ [answer.field]: fieldMessage(answer.field, answer.message) });
         } else {
           setFailure(answer.message);
         }
@@ -161,22 +163,8 @@ export function NewTenantDialog({
           </div>
         )}
         <ErrorNotice error={failure} />
-        <div className="dialog-actions">
-          <button type="button" className="button secondary" onClick={close}>
-            Cancel
-          </button>
-          <span className="spacer" />
-          <button type="submit" className="button primary" disabled={fetching}>
-            {fetching ? 'Creating…' : 'Create'}
-          </button>
-        </div>
+        <DialogActions onCancel={close} label="Create" busyLabel="Creating…" busy={fetching} />
       </form>
     </Dialog>
   );
-}
-
-/** "displayName: must not be empty" next to the Display Name field reads "Must not be empty". */
-function stripField(field: string, message: string): string {
-  const text = message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

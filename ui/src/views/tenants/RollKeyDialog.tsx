@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useMutation } from 'urql';
 import { Dialog } from '../../components/Dialog.tsx';
+import { DialogActions } from '../../components/DialogActions.tsx';
 import { ErrorNotice, messageOf } from '../../components/Notice.tsx';
 import { readFragment } from '../../graphql.ts';
 import { type IssuedKey, IssuedKeyFields, RollApiKeyMutation } from './documents.ts';
@@ -76,15 +77,7 @@ export function RollKeyDialog({
           </p>
         )}
         <ErrorNotice error={failure} />
-        <div className="dialog-actions">
-          <button type="button" className="button secondary" onClick={close}>
-            Cancel
-          </button>
-          <span className="spacer" />
-          <button type="submit" className="button primary" disabled={fetching}>
-            {fetching ? 'Rolling…' : 'Roll key'}
-          </button>
-        </div>
+        <DialogActions onCancel={close} label="Roll key" busyLabel="Rolling…" busy={fetching} />
       </form>
     </Dialog>
   );

@@ -1,6 +1,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { useMutation } from 'urql';
 import { Dialog } from '../../components/Dialog.tsx';
+import { DialogActions } from '../../components/DialogActions.tsx';
 import { messageOf } from '../../components/Notice.tsx';
 import { Field } from '../auth/Field.tsx';
 import { CreateUserMutation } from './documents.ts';
@@ -137,15 +138,7 @@ export function AddUserDialog({ open, roles, onClose, onAdded }: AddUserDialogPr
             {formError}
           </p>
         )}
-        <div className="dialog-actions">
-          <button type="button" className="button secondary" onClick={close}>
-            Cancel
-          </button>
-          <span className="spacer" />
-          <button type="submit" className="button primary" disabled={fetching}>
-            {fetching ? 'Adding…' : 'Add user'}
-          </button>
-        </div>
+        <DialogActions onCancel={close} label="Add user" busyLabel="Adding…" busy={fetching} />
       </form>
     </Dialog>
   );

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useMutation } from 'urql';
 import { Dialog } from '../../components/Dialog.tsx';
+import { DialogActions } from '../../components/DialogActions.tsx';
 import { formatInteger } from '../../components/format.ts';
 import { messageOf } from '../../components/Notice.tsx';
 import type { ResultOf } from '../../graphql.ts';
@@ -232,15 +233,12 @@ function ChangePlanDialog({
               {error}
             </p>
           )}
-          <div className="dialog-actions">
-            <button type="button" className="button secondary" onClick={close}>
-              Cancel
-            </button>
-            <span className="spacer" />
-            <button type="submit" className="button primary" disabled={fetching}>
-              {fetching ? 'Switching…' : `Switch to ${name}`}
-            </button>
-          </div>
+          <DialogActions
+            onCancel={close}
+            label={`Switch to ${name}`}
+            busyLabel="Switching…"
+            busy={fetching}
+          />
         </form>
       )}
     </Dialog>
