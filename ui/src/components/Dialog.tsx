@@ -34,7 +34,14 @@ export function Dialog({
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
+    if (open && !dialog.open) {
+      dialog.showModal();
+      // showModal() focuses the first focusable element, the close button; a form's first field
+      // is where the user means to start. (React's autoFocus fires before the dialog is open.)
+      dialog
+        .querySelector<HTMLElement>('input:not([type="hidden"]):not([disabled]), select, textarea')
+        ?.focus();
+    }
     if (!open && dialog.open) dialog.close();
   }, [open]);
 

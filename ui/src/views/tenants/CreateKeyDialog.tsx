@@ -94,7 +94,6 @@ export function CreateKeyDialog({
           error={errors.displayName}
           hint="Where it is used, e.g. k8s-prod-collector-1 or backup-key."
           autoComplete="off"
-          autoFocus
         />
         <fieldset className={errors.scopes ? 'field invalid' : 'field'}>
           <legend>Scopes</legend>

@@ -106,7 +106,6 @@ export function NewTenantDialog({
           hint={`Up to ${DISPLAY_NAME_MAX} characters. The tenant ID is made from its first word.`}
           autoComplete="off"
           required
-          autoFocus
         />
         <div className={fieldErrors.environment ? 'field invalid' : 'field'}>
           <label htmlFor="new-tenant-environment">Environment</label>
