@@ -59,6 +59,9 @@ const UsageSyncStatusRef = builder.objectRef<UsageSyncStatus>('UsageSyncStatus')
     sourceConfigured: t.exposeBoolean('sourceConfigured', {
       description: 'False: USAGE_PROMETHEUS_URL is not set, usage stays 0.',
     }),
+    intervalSeconds: t.exposeFloat('intervalSeconds', {
+      description: 'USAGE_SYNC_INTERVAL_S: a dashboard can call a sync late after a few of these.',
+    }),
     lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
     lastSuccessAt: t.expose('lastSuccessAt', { type: 'DateTime', nullable: true }),
     lastError: t.exposeString('lastError', { nullable: true }),

@@ -39,6 +39,7 @@ export interface UsageSample extends UsageFigures {
 
 export interface UsageSyncStatus {
   sourceConfigured: boolean;
+  intervalSeconds: number;
   lastAttemptAt: Date | null;
   lastSuccessAt: Date | null;
   lastError: string | null;
@@ -263,6 +264,7 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
       const [state] = await db.select().from(usageSyncState).where(eq(usageSyncState.id, 1));
       return {
         sourceConfigured: config.usage.prometheusUrl !== undefined,
+        intervalSeconds: config.usage.intervalSeconds,
         lastAttemptAt: state?.lastAttemptAt ?? null,
         lastSuccessAt: state?.lastSuccessAt ?? null,
         lastError: state?.lastError ?? null,

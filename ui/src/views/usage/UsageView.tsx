@@ -30,8 +30,8 @@ type Overview = ResultOf<typeof UsageOverviewQuery>;
 type OrgFigures = Overview['organisation']['usage'];
 type SyncStatus = ResultOf<typeof SyncStatusQuery>['usageSyncStatus'];
 
-/** The portal syncs every 60 s by default; no success in three intervals is stale. */
-const STALE_AFTER_MS = 3 * 60_000;
+/** No success in three sync intervals (USAGE_SYNC_INTERVAL_S, 60 s by default) is stale. */
+const STALE_AFTER_INTERVALS = 3;
 /** A failing source pushes nothing: the (small) sync status is read again this often. */
 const STATUS_POLL_MS = 15_000;
 
@@ -60,7 +60,7 @@ export function syncHealth(status: SyncStatus, now: number): SyncHealth {
     };
   }
   if (success == null) return { kind: 'pending' };
-  if (now - success > STALE_AFTER_MS)
+  if (now - success > STALE_AFTER_INTERVALS * status.intervalSeconds * 1000)
     return { kind: 'stale', lastSuccessAt: status.lastSuccessAt! };
   return { kind: 'ok' };
 }

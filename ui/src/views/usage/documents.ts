@@ -44,6 +44,7 @@ export const SyncStatusQuery = graphql(`
   query UsageSyncStatus {
     usageSyncStatus {
       sourceConfigured
+      intervalSeconds
       lastAttemptAt
       lastSuccessAt
       lastError

@@ -181,11 +181,15 @@ function ChangePlanDialog({
       case 'PlanLimitExceededError':
         // The API's message speaks of adding more; a downgrade needs fewer, so say so.
         setError(
-          answer.limit === 'tenants'
-            ? `The ${capitalise(answer.plan)} plan allows at most ${formatInteger(answer.max)} tenants ` +
+          answer.limit !== 'tenants'
+            ? answer.message
+            : // The count shown may predate tenants created elsewhere; only a larger one is news.
+              tenantCount > answer.max
+              ? `The ${capitalise(answer.plan)} plan allows at most ${formatInteger(answer.max)} tenants ` +
                 `and the organisation has ${formatInteger(tenantCount)}: delete ` +
-                `${formatInteger(Math.max(1, tenantCount - answer.max))} first, then switch.`
-            : answer.message,
+                `${formatInteger(tenantCount - answer.max)} first, then switch.`
+              : `The ${capitalise(answer.plan)} plan allows at most ${formatInteger(answer.max)} tenants: ` +
+                `delete tenants until ${formatInteger(answer.max)} remain, then switch.`,
         );
         return;
       case 'ValidationError':

@@ -9,7 +9,11 @@ import './users.css';
 
 /** The organisation's users and roles, and its plan (section #plans, linked from the tenants). */
 export function UsersView() {
-  const [{ data, error }, reexecute] = useQuery({ query: UsersAndPlanQuery });
+  const [{ data, error }, reexecute] = useQuery({
+    query: UsersAndPlanQuery,
+    // Tenants and users change elsewhere: show the cache, then what is true now.
+    requestPolicy: 'cache-and-network',
+  });
   const refetch = () => reexecute({ requestPolicy: 'network-only' });
   useScrollToPlans(!!data);
   const { organisation } = useViewer();
