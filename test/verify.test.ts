@@ -32,6 +32,33 @@ describe('GET /auth/verify', () => {
     expect(res.headers.get('x-scope-orgid')).toBe(tenant.id);
   });
 
+  it('takes the scope from the proxy, never from the client, and fails closed without one', async () => {
+    const { tenant, key } = await setup(['logs:write']);
+    const at = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${server().url}${path}`, { headers: { authorization: bearer(key.key), ...headers } });
+    // Envoy appends the client's path and query: a ?scope= there is the client's word.
+    const envoy = await at('/auth/verify/api/v1/push?scope=logs:write', {
+      'x-required-scope': 'metrics:write',
+    });
+    expect(envoy.status).toBe(403);
+    expect(envoy.headers.get('x-scope-orgid')).toBeNull();
+    const noHeader = await at('/auth/verify/loki/api/v1/push?scope=logs:write');
+    expect(noHeader.status).toBe(400);
+    expect(await noHeader.json()).toMatchObject({ error: 'missing_scope' });
+    const logs = await at('/auth/verify/loki/api/v1/push', { 'x-required-scope': 'logs:write' });
+    expect(logs.status).toBe(200);
+    expect(logs.headers.get('x-scope-orgid')).toBe(tenant.id);
+    // On the exact path the query is the proxy's own (nginx writes it in its config).
+    expect((await at('/auth/verify?scope=logs:write')).status).toBe(200);
+    expect((await at('/auth/verify?scope=metrics:write')).status).toBe(403);
+    // A proxy that forgets the scope gets an answer that says so, never a pass.
+    for (const path of ['/auth/verify', '/auth/verify?scope=', '/auth/verify/v1/traces']) {
+      const res = await at(path);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toBe('missing_scope');
+    }
+  });
+
   it('gives the same 401 for every cause, and 403 for a missing scope', async () => {
     const { org, tenant, key } = await setup(['metrics:write']);
     const other = await createTenant(server(), org.token, { displayName: 'Other' });

@@ -11,13 +11,30 @@ const UNAUTHORIZED_HEADERS = {
 /**
  * GET /auth/verify for nginx auth_request, Traefik forwardAuth and Envoy ext_authz (HTTP mode,
  * which appends the original path: /auth/verify/...). A plain handler: no GraphQL on this path.
- * The required scope comes from ?scope= or the X-Required-Scope header.
+ *
+ * The required scope is the proxy's to say, never the client's: on /auth/verify it comes from
+ * ?scope= (written in the proxy's config) or X-Required-Scope; on /auth/verify/<original path>
+ * only from X-Required-Scope, because Envoy appends the client's own query there. No scope is
+ * a 400: a proxy that forgets it must not let every live key through (fail closed).
  */
 export function verifyRoutes(verify: VerifyService): Route[] {
   const handler: Route['handler'] = async (req, res, url) => {
-    const requested = url.searchParams.get('scope') ?? req.headers['x-required-scope'];
-    const scope = Array.isArray(requested) ? requested[0] : (requested ?? undefined);
-    if (scope !== undefined && !isScope(scope)) {
+    const header = req.headers['x-required-scope'];
+    const fromHeader = Array.isArray(header) ? header[0] : header;
+    const scope =
+      url.pathname === '/auth/verify' ? (url.searchParams.get('scope') ?? fromHeader) : fromHeader;
+    if (scope === undefined || scope === '') {
+      sendError(
+        res,
+        400,
+        'missing_scope',
+        url.pathname === '/auth/verify'
+          ? 'Say which scope the request needs: ?scope=metrics:write or an X-Required-Scope header'
+          : "Say which scope the request needs in an X-Required-Scope header (the query of the original request is the client's, not the proxy's)",
+      );
+      return;
+    }
+    if (!isScope(scope)) {
       sendError(res, 400, 'invalid_scope', `Unknown scope ${JSON.stringify(scope).slice(0, 80)}`);
       return;
     }
