@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from './helpers/app.ts';
 import { browserTestsEnabled, openPage, useBrowser } from './helpers/browser.ts';
+import { EXPECTED_ERRORS, signUpThroughUi, uniqueUiEmail } from './helpers/ui.ts';
 
 /**
  * What the journey test does not reach: the region picker (two regions configured), copying
@@ -33,17 +34,8 @@ writeFileSync(
 );
 const server = useTestServer({ env: { CELLS_FILE: cellsFile } });
 const browser = useBrowser();
-const EXPECTED_ERRORS = [/Failed to load resource: the server responded with a status of 40[13]/];
-
-async function signUp(page: Page) {
-  await page.goto(`${server().url}/ui/`);
-  await page.getByRole('button', { name: 'Create an organisation' }).click();
-  await page.getByLabel('Organisation name').fill('Regions Org');
-  await page.getByLabel('Email').fill(`regions-${Date.now()}-${Math.random()}@example.com`);
-  await page.getByLabel('Password').fill('Training123!');
-  await page.getByRole('button', { name: 'Create organisation' }).click();
-  await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
-}
+const signUp = (page: Page) =>
+  signUpThroughUi(page, server().url, 'Regions Org', uniqueUiEmail('regions'));
 
 describe.skipIf(!enabled)('tenant details in the browser', () => {
   it('offers a region picker when two regions exist, and places the tenant there', async () => {

@@ -4,6 +4,7 @@ import { ManualClock } from '../src/lib/clock.ts';
 import { useTestServer } from './helpers/app.ts';
 import { browserTestsEnabled, openPage, useBrowser } from './helpers/browser.ts';
 import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
+import { fillSignUpForm, uniqueUiEmail } from './helpers/ui.ts';
 
 /**
  * A network drop between the browser and the portal: a TCP proxy that the test can cut (every
@@ -64,11 +65,7 @@ describe.skipIf(!enabled)('a network drop', () => {
     const { context, page } = await openPage(browser(), proxy.url);
     try {
       await page.goto(`${proxy.url}/ui/`);
-      await page.getByRole('button', { name: 'Create an organisation' }).click();
-      await page.getByLabel('Organisation name').fill('Flaky Network Org');
-      await page.getByLabel('Email').fill(`net-${Date.now()}@example.com`);
-      await page.getByLabel('Password').fill('Training123!');
-      await page.getByRole('button', { name: 'Create organisation' }).click();
+      await fillSignUpForm(page, 'Flaky Network Org', uniqueUiEmail('net'));
       await page.getByRole('link', { name: 'Usage', exact: true }).click();
       const indicator = page.locator('.live-indicator');
       await expect

@@ -8,6 +8,7 @@ import {
   saveScreenshot,
   useBrowser,
 } from './helpers/browser.ts';
+import { fillLogInForm, fillSignUpForm, uniqueUiEmail } from './helpers/ui.ts';
 
 /**
  * The browser UI and GraphiQL in real Chromium against a real portal (pglite project only; see
@@ -25,23 +26,9 @@ const browser = useBrowser();
 /** The boot refresh of a signed-out page answers 401, which Chromium logs as a console error. */
 const EXPECTED_ERRORS = [/Failed to load resource: the server responded with a status of 401/];
 
-let counter = 0;
-const uniqueEmail = (name: string) => `${name}-${Date.now()}-${++counter}@example.com`;
-const PASSWORD = 'Training123!';
-
-async function signUp(page: Page, organisation: string, email: string) {
-  await page.getByRole('button', { name: 'Create an organisation' }).click();
-  await page.getByLabel('Organisation name').fill(organisation);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create organisation' }).click();
-}
-
-async function logIn(page: Page, email: string, password = PASSWORD) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
+const uniqueEmail = uniqueUiEmail;
+const signUp = fillSignUpForm;
+const logIn = fillLogInForm;
 
 const banner = (page: Page) => page.getByRole('banner');
 /** expect.poll with room for scrypt and a busy 2-core machine. */
@@ -89,7 +76,7 @@ describe.skipIf(!enabled)('UI shell in Chromium', () => {
     try {
       await page.goto(`${server().url}/ui/`);
       // A script-looking name is shown as those characters, never run.
-      const organisation = `Workshop <img src=x onerror=alert(1)> ${counter}`;
+      const organisation = `Workshop <img src=x onerror=alert(1)> ${Date.now()}`;
       const email = uniqueEmail('owner');
       page.on('dialog', () => {
         throw new Error('a dialog opened: the organisation name ran as HTML');

@@ -11,6 +11,13 @@ import {
 } from './helpers/browser.ts';
 import { verifyRequest } from './helpers/http.ts';
 import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
+import {
+  EXPECTED_ERRORS,
+  fillLogInForm,
+  signUpThroughUi,
+  UI_PASSWORD,
+  uniqueUiEmail,
+} from './helpers/ui.ts';
 
 /**
  * The guide's Exercise 4.1 and the tenant pages through the UI, in real Chromium against a
@@ -30,20 +37,10 @@ const server = useTestServer({
 });
 const browser = useBrowser();
 
-const EXPECTED_ERRORS = [/Failed to load resource: the server responded with a status of 40[13]/];
-const PASSWORD = 'Training123!';
-let counter = 0;
-const uniqueEmail = (name: string) => `${name}-${Date.now()}-${++counter}@example.com`;
-
-async function signUp(page: Page, email: string) {
-  await page.goto(`${server().url}/ui/`);
-  await page.getByRole('button', { name: 'Create an organisation' }).click();
-  await page.getByLabel('Organisation name').fill('Workshop');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create organisation' }).click();
-  await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
-}
+const PASSWORD = UI_PASSWORD;
+const uniqueEmail = uniqueUiEmail;
+const signUp = (page: Page, email: string) =>
+  signUpThroughUi(page, server().url, 'Workshop', email);
 
 async function newTenant(
   page: Page,
@@ -353,9 +350,7 @@ describe.skipIf(!enabled)('tenants, keys and usage in the browser', () => {
     const viewer = await openPage(browser(), server().url);
     try {
       await viewer.page.goto(`${server().url}/ui/`);
-      await viewer.page.getByLabel('Email').fill(viewerEmail);
-      await viewer.page.getByLabel('Password').fill(PASSWORD);
-      await viewer.page.getByRole('button', { name: 'Log in' }).click();
+      await fillLogInForm(viewer.page, viewerEmail);
       await expect.poll(() => rows(viewer.page).count(), { timeout: 10_000 }).toBe(3);
       expect(await viewer.page.getByRole('button', { name: 'New Tenant' }).count()).toBe(0);
       await viewer.page.getByRole('link', { name: 'Workshop Service staging' }).click();

@@ -11,6 +11,7 @@ import {
 } from './helpers/browser.ts';
 import { createTenant } from './helpers/factories.ts';
 import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
+import { EXPECTED_ERRORS, signUpThroughUi, UI_PASSWORD, uniqueUiEmail } from './helpers/ui.ts';
 
 /**
  * The usage view (issue item 6) in real Chromium against a real portal and the Prometheus
@@ -32,20 +33,10 @@ const server = useTestServer({
 });
 const browser = useBrowser();
 
-const EXPECTED_ERRORS = [/Failed to load resource: the server responded with a status of 40[13]/];
-const PASSWORD = 'Training123!';
-let counter = 0;
-const uniqueEmail = (name: string) => `${name}-${Date.now()}-${++counter}@example.com`;
-
-async function signUp(page: Page, url: string, email: string) {
-  await page.goto(`${url}/ui/`);
-  await page.getByRole('button', { name: 'Create an organisation' }).click();
-  await page.getByLabel('Organisation name').fill('Usage Workshop');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create organisation' }).click();
-  await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
-}
+const PASSWORD = UI_PASSWORD;
+const uniqueEmail = uniqueUiEmail;
+const signUp = (page: Page, url: string, email: string) =>
+  signUpThroughUi(page, url, 'Usage Workshop', email);
 
 async function apiToken(url: string, email: string): Promise<string> {
   const res = await gqlAt(

@@ -5,6 +5,13 @@ import { gqlAt, useTestServer } from './helpers/app.ts';
 import { axeViolations, browserTestsEnabled, openPage, useBrowser } from './helpers/browser.ts';
 import { createTenant, signupOrg } from './helpers/factories.ts';
 import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
+import {
+  EXPECTED_ERRORS,
+  logInThroughUi,
+  signUpThroughUi,
+  UI_PASSWORD,
+  uniqueUiEmail,
+} from './helpers/ui.ts';
 
 /**
  * Users and plan through the UI (issue item 7), in real Chromium against a real portal: an owner
@@ -22,28 +29,11 @@ const server = useTestServer({
 });
 const browser = useBrowser();
 
-const EXPECTED_ERRORS = [/Failed to load resource: the server responded with a status of 40[13]/];
-const PASSWORD = 'Training123!';
-let counter = 0;
-const uniqueEmail = (name: string) => `${name}-${Date.now()}-${++counter}@example.com`;
-
-async function signUp(page: Page, email: string) {
-  await page.goto(`${server().url}/ui/`);
-  await page.getByRole('button', { name: 'Create an organisation' }).click();
-  await page.getByLabel('Organisation name').fill('Users Workshop');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create organisation' }).click();
-  await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
-}
-
-async function logIn(page: Page, email: string) {
-  await page.goto(`${server().url}/ui/`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
-}
+const PASSWORD = UI_PASSWORD;
+const uniqueEmail = uniqueUiEmail;
+const signUp = (page: Page, email: string) =>
+  signUpThroughUi(page, server().url, 'Users Workshop', email);
+const logIn = (page: Page, email: string) => logInThroughUi(page, server().url, email);
 
 async function openUsers(page: Page) {
   await page.getByRole('link', { name: 'Users & plan' }).click();

@@ -26,6 +26,12 @@ export async function countLiveTenants(tx: Tx, organisationId: string): Promise<
   return live?.n ?? 0;
 }
 
+/** The list filter, with the search as a LIKE pattern (list and count must agree). */
+function parseFilter(filter: unknown) {
+  const { environment, search } = parseInput(tenantFilterSchema, filter);
+  return { environment, pattern: search ? containsPattern(search) : undefined };
+}
+
 export type TenantsService = ReturnType<typeof createTenantsService>;
 
 const ID_ATTEMPTS = 5;
@@ -73,8 +79,7 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
   return {
     /** RQB filter for the tenants a session lists; GraphQL plans its query around it. */
     listFilter(session: Session, filter: unknown = {}) {
-      const { environment, search } = parseInput(tenantFilterSchema, filter);
-      const pattern = search ? containsPattern(search) : undefined;
+      const { environment, pattern } = parseFilter(filter);
       return {
         organisationId: session.organisationId,
         status: { ne: 'deleted' as const },
@@ -87,8 +92,7 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
 
     /** How many tenants listFilter matches, across all pages. */
     async count(session: Session, filter: unknown = {}): Promise<number> {
-      const { environment, search } = parseInput(tenantFilterSchema, filter);
-      const pattern = search ? containsPattern(search) : undefined;
+      const { environment, pattern } = parseFilter(filter);
       const [row] = await db
         .select({ n: count() })
         .from(tenants)
