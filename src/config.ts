@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { TrustedProxies } from './http/client-address.ts';
 
 /** Where tenants can be placed: a region holds cells, each cell has its ingestion hosts. */
 const cellSchema = z.object({
@@ -69,6 +70,7 @@ const envSchema = z.object({
   USAGE_QUERY_LOGS_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.logsBytes),
   USAGE_QUERY_TRACES_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.tracesBytes),
   USAGE_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(35),
+  TRUSTED_PROXIES: z.string().default(''),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -96,6 +98,8 @@ export type Config = {
     queries: typeof DEFAULT_USAGE_QUERIES;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Peers whose X-Forwarded-For names the client (load balancers, the ingestion proxy). */
+  trustedProxies: TrustedProxies;
 };
 
 export class ConfigError extends Error {}
@@ -118,6 +122,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       `Invalid configuration:\n  WORKERS: ${workers} processes need DATABASE_URL (embedded PGlite is opened by one process only)`,
     );
+  }
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = TrustedProxies.parse(e.TRUSTED_PROXIES);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  TRUSTED_PROXIES: ${(err as Error).message}`);
   }
   const cells = e.CELLS_FILE ? readCells(e.CELLS_FILE) : DEFAULT_CELLS;
   if (!cells.some((c) => c.region === e.DEFAULT_REGION)) {
@@ -157,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     logLevel: e.LOG_LEVEL,
+    trustedProxies,
   };
 }
 

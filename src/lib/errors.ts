@@ -75,3 +75,18 @@ export class SessionExpiredError extends DomainError {
     super(message);
   }
 }
+
+/**
+ * A dependency (the database, the password hasher's queue) cannot serve the request now; the
+ * same request may succeed later. Never a bug: REST answers 503 with Retry-After, GraphQL an
+ * error with code SERVICE_UNAVAILABLE, and it is logged as a warning, not as an error.
+ */
+export class ServiceUnavailableError extends DomainError {
+  override name = 'ServiceUnavailableError';
+  constructor(
+    message = 'The service is temporarily unavailable; retry shortly',
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}

@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PlanLimitExceededError,
   RateLimitedError,
+  ServiceUnavailableError,
   SessionExpiredError,
   UnauthenticatedError,
   ValidationError,
@@ -52,6 +53,11 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (err instanceof RateLimitedError) {
     return new HttpError(429, 'too_many_requests', err.message, {
+      'retry-after': String(err.retryAfterSeconds),
+    });
+  }
+  if (err instanceof ServiceUnavailableError) {
+    return new HttpError(503, 'unavailable', err.message, {
       'retry-after': String(err.retryAfterSeconds),
     });
   }
