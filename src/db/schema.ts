@@ -182,9 +182,11 @@ export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 /**
- * Failed logins, shared by every instance and worker: the limit holds however requests are
- * spread. Keyed by a hash of email and client address (neither is kept); rows outlive the
- * window only until the next failure anywhere deletes them.
+ * Credential attempts (login, signup, password change), shared by every instance and worker:
+ * the limits hold however requests are spread. An attempt is written before the password is
+ * checked and stays as a failure unless it succeeds. Keyed by a hash (of email and client
+ * address, of a user, ...; neither is kept); rows outlive the longest window only until the
+ * next attempt anywhere deletes them.
  */
 export const loginFailures = pgTable(
   'login_failures',
@@ -197,4 +199,17 @@ export const loginFailures = pgTable(
     index('login_failures_key_idx').on(t.keyHash, t.failedAt),
     index('login_failures_at_idx').on(t.failedAt),
   ],
+);
+
+/**
+ * Sources (email + client address, hashed) that logged in successfully: the per-account limit
+ * never holds back an address the account's owner used recently.
+ */
+export const loginSources = pgTable(
+  'login_sources',
+  {
+    keyHash: text('key_hash').primaryKey(),
+    succeededAt: tz('succeeded_at').notNull(),
+  },
+  (t) => [index('login_sources_at_idx').on(t.succeededAt)],
 );
