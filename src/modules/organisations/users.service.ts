@@ -105,26 +105,37 @@ export function createUsersService({ db, clock, random }: Deps) {
       return updated;
     },
 
-    /** Removing a user ends their tokens at once (authentication looks the user up). */
+    /**
+     * Removing a user ends their tokens at once (authentication looks the user up). As in
+     * updateRole, the organisation row is locked while owners are counted, so two owners
+     * removing each other at once cannot leave none.
+     */
     async remove(session: Session, userId: string): Promise<UserRow> {
       requireWriter(session);
-      const user = await findInOrg(session, userId);
-      if (user.id === session.userId)
-        throw new ValidationError('id', 'id: you cannot remove yourself');
-      if (user.role === 'owner') {
-        if (session.role !== 'owner') throw new ForbiddenError('Only an owner can remove an owner');
-        const [owners] = await db
-          .select({ n: count() })
+      if (!isPlausibleId(userId)) throw new NotFoundError('User', userId.slice(0, 200));
+      return db.transaction(async (tx) => {
+        await lockOrganisationPlan(tx, session.organisationId);
+        const [user] = await tx
+          .select()
           .from(users)
-          .where(and(eq(users.organisationId, session.organisationId), eq(users.role, 'owner')));
-        if ((owners?.n ?? 0) <= 1)
-          throw new ValidationError('id', 'id: the last owner cannot be removed');
-      }
-      await db
-        .delete(users)
-        .where(and(eq(users.id, user.id), eq(users.organisationId, session.organisationId)));
-      await recordAudit(db, session, 'user.removed', user.id);
-      return user;
+          .where(and(eq(users.id, userId), eq(users.organisationId, session.organisationId)));
+        if (!user) throw new NotFoundError('User', userId);
+        if (user.id === session.userId)
+          throw new ValidationError('id', 'id: you cannot remove yourself');
+        if (user.role === 'owner') {
+          if (session.role !== 'owner')
+            throw new ForbiddenError('Only an owner can remove an owner');
+          const [owners] = await tx
+            .select({ n: count() })
+            .from(users)
+            .where(and(eq(users.organisationId, session.organisationId), eq(users.role, 'owner')));
+          if ((owners?.n ?? 0) <= 1)
+            throw new ValidationError('id', 'id: the last owner cannot be removed');
+        }
+        await tx.delete(users).where(eq(users.id, user.id));
+        await recordAudit(tx, session, 'user.removed', user.id);
+        return user;
+      });
     },
   };
 }
