@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
 import type { Services } from '../../services.ts';
 import { BILLING_PLANS } from '../organisations/plans.ts';
-import { toGb, type UsageSample } from '../usage/usage.service.ts';
+import { toGb, USAGE_SYNC_STATES, type UsageSample } from '../usage/usage.service.ts';
 import { defineRoute, type RestRoute } from './rest-router.ts';
 import { dateTimeWire, timestampResponse } from './wire.ts';
 
@@ -36,11 +36,19 @@ const sampleResponse = z.object({
 });
 const syncStatusResponse = z.object({
   source_configured: z.boolean(),
+  interval_seconds: z.number(),
+  state: z.enum(USAGE_SYNC_STATES).meta({
+    description: 'pending: no sync has succeeded yet; failing: the last tick failed.',
+  }),
   last_attempt_at: timestampResponse.nullable(),
   last_success_at: timestampResponse.nullable(),
-  last_error: z.string().nullable(),
+  last_error: z.string().nullable().meta({
+    description: 'While failing: a generic sentence; the detail is in the server log only.',
+  }),
   last_error_at: timestampResponse.nullable(),
-  tenants_synced: z.number(),
+  tenants_synced: z
+    .number()
+    .meta({ description: "The organisation's live tenants written by the last successful sync." }),
 });
 
 /** Defaults to the last 24 hours; the service bounds the range. */
@@ -140,10 +148,12 @@ export function dashboardRoutes({ usage }: Services, clock: Clock): RestRoute[] 
       summary: 'State of the usage sync (runs every 60 s).',
       auth: true,
       response: syncStatusResponse,
-      handle: async () => {
-        const s = await usage.syncStatus();
+      handle: async ({ session }) => {
+        const s = await usage.syncStatus(session);
         return {
           source_configured: s.sourceConfigured,
+          interval_seconds: s.intervalSeconds,
+          state: s.state,
           last_attempt_at: time(s.lastAttemptAt),
           last_success_at: time(s.lastSuccessAt),
           last_error: s.lastError,

@@ -8,6 +8,7 @@ import {
   type OrgUsage,
   type TenantUsage,
   toGb,
+  USAGE_SYNC_STATES,
   type UsageFigures,
   type UsageSample,
   type UsageSyncStatus,
@@ -54,8 +55,16 @@ const UsageSampleRef = builder.objectRef<UsageSample>('UsageSample').implement({
   }),
 });
 
+const UsageSyncStateEnum = builder.enumType('UsageSyncState', {
+  values: USAGE_SYNC_STATES,
+  description: 'pending: no sync has succeeded yet; failing: the last tick failed.',
+});
+
 const UsageSyncStatusRef = builder.objectRef<UsageSyncStatus>('UsageSyncStatus').implement({
+  description:
+    'The platform-wide usage sync as an organisation sees it: timestamps and a state. Failure details stay with the operator (server log).',
   fields: (t) => ({
+    state: t.field({ type: UsageSyncStateEnum, resolve: (s) => s.state }),
     sourceConfigured: t.exposeBoolean('sourceConfigured', {
       description: 'False: USAGE_PROMETHEUS_URL is not set, usage stays 0.',
     }),
@@ -64,9 +73,15 @@ const UsageSyncStatusRef = builder.objectRef<UsageSyncStatus>('UsageSyncStatus')
     }),
     lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
     lastSuccessAt: t.expose('lastSuccessAt', { type: 'DateTime', nullable: true }),
-    lastError: t.exposeString('lastError', { nullable: true }),
+    lastError: t.exposeString('lastError', {
+      nullable: true,
+      description:
+        'While the last tick failed: a generic sentence (source or storage), never the detail. Null otherwise.',
+    }),
     lastErrorAt: t.expose('lastErrorAt', { type: 'DateTime', nullable: true }),
-    tenantsSynced: t.exposeInt('tenantsSynced'),
+    tenantsSynced: t.exposeInt('tenantsSynced', {
+      description: "The organisation's live tenants written by the last successful sync.",
+    }),
   }),
 });
 
@@ -119,9 +134,9 @@ builder.drizzleObjectFields(TenantRef, (t) => ({
 builder.queryFields((t) => ({
   usageSyncStatus: t.field({
     type: UsageSyncStatusRef,
-    description: 'When usage was last synced, and the last error if a tick failed.',
+    description: 'When usage was last synced, and whether the last tick failed.',
     authScopes: { authenticated: true },
-    resolve: (_root, _args, ctx) => ctx.services.usage.syncStatus(),
+    resolve: (_root, _args, ctx) => ctx.services.usage.syncStatus(sessionOf(ctx)),
   }),
 }));
 

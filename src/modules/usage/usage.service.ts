@@ -37,15 +37,34 @@ export interface UsageSample extends UsageFigures {
   at: Date;
 }
 
+export const USAGE_SYNC_STATES = ['pending', 'ok', 'failing'] as const;
+export type UsageSyncState = (typeof USAGE_SYNC_STATES)[number];
+
+/**
+ * What an organisation may know about the platform-wide sync: timestamps and a generic state.
+ * The failure detail (source host, answer, the tenant a bad value came from) can name other
+ * organisations' tenants, so it goes to the operator only: the server log and
+ * `usage_sync_state.last_error`.
+ */
 export interface UsageSyncStatus {
   sourceConfigured: boolean;
   intervalSeconds: number;
+  state: UsageSyncState;
   lastAttemptAt: Date | null;
   lastSuccessAt: Date | null;
+  /** A generic sentence while the last tick failed, else null. */
   lastError: string | null;
   lastErrorAt: Date | null;
+  /** The caller's live tenants that the last successful sync wrote. */
   tenantsSynced: number;
 }
+
+/** The sync stores this for a database failure (usage-sync.ts); anything else is the source. */
+const STORE_FAILURE_PREFIX = 'could not store usage';
+const publicSyncError = (detail: string) =>
+  detail.startsWith(STORE_FAILURE_PREFIX)
+    ? 'The last usage sync could not store its figures; figures are from the last successful sync. The operator has the details.'
+    : 'The last usage sync could not read the usage source; figures are from the last successful sync. The operator has the details.';
 
 /** Bytes -> decimal gigabytes, as billed. */
 export const toGb = (bytes: number) => Math.round((bytes / 1e9) * 1000) / 1000;
@@ -260,16 +279,35 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
       return downsample(ticks, step);
     },
 
-    async syncStatus(): Promise<UsageSyncStatus> {
+    async syncStatus(session: Session): Promise<UsageSyncStatus> {
       const [state] = await db.select().from(usageSyncState).where(eq(usageSyncState.id, 1));
+      const lastSuccessAt = state?.lastSuccessAt ?? null;
+      let tenantsSynced = 0;
+      if (lastSuccessAt) {
+        const [row] = await db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(usageCurrent)
+          .innerJoin(tenants, eq(tenants.id, usageCurrent.tenantId))
+          .where(
+            and(
+              eq(tenants.organisationId, session.organisationId),
+              ne(tenants.status, 'deleted'),
+              eq(usageCurrent.syncedAt, lastSuccessAt),
+            ),
+          );
+        tenantsSynced = Number(row?.n ?? 0);
+      }
+      // The sync clears last_error on success and sets it on failure.
+      const failing = state?.lastError != null;
       return {
         sourceConfigured: config.usage.prometheusUrl !== undefined,
         intervalSeconds: config.usage.intervalSeconds,
+        state: failing ? 'failing' : lastSuccessAt ? 'ok' : 'pending',
         lastAttemptAt: state?.lastAttemptAt ?? null,
-        lastSuccessAt: state?.lastSuccessAt ?? null,
-        lastError: state?.lastError ?? null,
+        lastSuccessAt,
+        lastError: failing ? publicSyncError(state.lastError!) : null,
         lastErrorAt: state?.lastErrorAt ?? null,
-        tenantsSynced: state?.tenantsSynced ?? 0,
+        tenantsSynced,
       };
     },
   };
