@@ -5,7 +5,7 @@ import { createGraphQLHandler } from './graphql/json-post.ts';
 import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { healthRoutes } from './http/health.ts';
-import { createHttpServer } from './http/server.ts';
+import { createHttpServer, type HttpServer } from './http/server.ts';
 import { uiRoutes } from './http/ui.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import type { Deps } from './lib/deps.ts';
@@ -33,8 +33,13 @@ export interface App {
   services: Services;
   deps: Deps;
   usageSync: UsageSync;
+  http: HttpServer;
   start(): Promise<{ port: number; url: string }>;
-  stop(): Promise<void>;
+  /**
+   * Drains (readiness off, `Connection: close`) for SHUTDOWN_DRAIN_S unless `drain: false`, then
+   * stops. Called again while draining, it skips the rest of the delay.
+   */
+  stop(options?: { drain?: boolean }): Promise<void>;
 }
 
 /** Wires database, services and the HTTP doors; nothing listens until start(). */
@@ -48,7 +53,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       pgliteDir: config.pgliteDir,
       poolMax: config.dbPoolMax,
     }));
-  const events = new EventBus(database.notifier, logger);
+  const events = new EventBus(database.notifier, logger, database.kind === 'postgres');
 
   const secret = signingSecret(config.jwt.secret, logger);
   const deps: Deps = {
@@ -68,17 +73,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const yoga = createGraphQLServer({ config, db: database.db, services, logger });
   const http = createHttpServer(
     [
-      ...verifyRoutes(services.verify),
+      ...verifyRoutes(services.verify, config.trustedProxies),
       ...restRoutes(services, deps),
       ...sessionCookieRoutes(services.auth, deps.clock),
       { path: '/graphql', handler: createGraphQLHandler(yoga, logger) },
-      ...healthRoutes(database),
+      ...healthRoutes(database, () => http.draining),
       ...uiRoutes(),
     ],
     logger,
   );
   const webSocket = attachGraphQLWebSocket(http.server, yoga);
   const usageSync = createUsageSync(deps, database);
+  let stopping: Promise<void> | undefined;
+  let endDrain: (() => void) | undefined;
 
   return {
     config,
@@ -86,6 +93,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     services,
     deps,
     usageSync,
+    http,
     async start() {
       await events.start();
       services.verify.start();
@@ -99,16 +107,36 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       return { port, url: `http://${host}:${port}` };
     },
-    async stop() {
-      await usageSync.stop();
-      services.usageFeed.stop();
-      // Open WebSockets would keep server.close() waiting: clients get 1001 first.
-      await webSocket.dispose();
-      // Requests in flight finish before the database goes away.
-      await http.close();
-      await services.verify.stop();
-      await events.stop();
-      if (ownsDatabase) await database.close();
+    stop(options = {}) {
+      if (stopping) {
+        endDrain?.();
+        return stopping;
+      }
+      // Synchronously: readiness is off from the moment stop() is called.
+      http.beginDrain();
+      const drainMs = options.drain === false ? 0 : config.shutdownDrainSeconds * 1000;
+      stopping = (async () => {
+        if (drainMs > 0) {
+          logger.info('shutdown: draining before the listener closes', { seconds: drainMs / 1000 });
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, drainMs);
+            endDrain = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        await usageSync.stop();
+        services.usageFeed.stop();
+        // Requests in flight finish before the database goes away.
+        await http.close();
+        // Then WebSocket clients get 1001 (they reconnect to another instance).
+        await webSocket.dispose();
+        await services.verify.stop();
+        await events.stop();
+        if (ownsDatabase) await database.close();
+      })();
+      return stopping;
     },
   };
 }

@@ -63,6 +63,8 @@ const envSchema = z.object({
     .max(15, 'KEY_CACHE_TTL_S must be at most 15 (the documented revocation bound)')
     .default(15),
   KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).default(100_000),
+  VERIFY_UNKNOWN_KEY_RATE: z.coerce.number().min(0).default(10),
+  VERIFY_UNKNOWN_KEY_BURST: z.coerce.number().int().min(1).default(100),
   USAGE_SYNC_INTERVAL_S: z.coerce.number().min(1).max(86_400).default(60),
   USAGE_PROMETHEUS_URL: z.string().url().optional(),
   USAGE_SOURCE_TIMEOUT_S: z.coerce.number().min(0.1).max(60).default(10),
@@ -71,6 +73,12 @@ const envSchema = z.object({
   USAGE_QUERY_TRACES_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.tracesBytes),
   USAGE_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(35),
   TRUSTED_PROXIES: z.string().default(''),
+  SHUTDOWN_DRAIN_S: z.coerce.number().min(0).max(600).optional(),
+  UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
+  SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+  PASSWORD_CHANGE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -90,6 +98,8 @@ export type Config = {
   cells: Cell[];
   defaultRegion: string;
   keyCache: { ttlSeconds: number; maxEntries: number };
+  /** Per source: database lookups that find no usable key, per second and at once (0/s = no limit). */
+  unknownKeys: { perSecond: number; burst: number };
   usage: {
     intervalSeconds: number;
     prometheusUrl: string | undefined;
@@ -100,6 +110,15 @@ export type Config = {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Peers whose X-Forwarded-For names the client (load balancers, the ingestion proxy). */
   trustedProxies: TrustedProxies;
+  /** Seconds between SIGTERM (readiness off) and closing the listener: the load balancer's notice. */
+  shutdownDrainSeconds: number;
+  /** scrypt work at once and waiting; signups per address per hour; password changes per 15 min. */
+  credentials: {
+    hashConcurrency: number;
+    hashQueue: number;
+    signupsPerHour: number;
+    passwordChangesPer15Min: number;
+  };
 };
 
 export class ConfigError extends Error {}
@@ -155,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cells,
     defaultRegion: e.DEFAULT_REGION,
     keyCache: { ttlSeconds: e.KEY_CACHE_TTL_S, maxEntries: e.KEY_CACHE_MAX_ENTRIES },
+    unknownKeys: { perSecond: e.VERIFY_UNKNOWN_KEY_RATE, burst: e.VERIFY_UNKNOWN_KEY_BURST },
     usage: {
       intervalSeconds: e.USAGE_SYNC_INTERVAL_S,
       prometheusUrl: e.USAGE_PROMETHEUS_URL,
@@ -168,6 +188,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     trustedProxies,
+    // A load balancer keeps sending until its health checks see /readyz fail: give it time in
+    // production; in development and tests nothing is in front, so stop at once.
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_S ?? (e.NODE_ENV === 'production' ? 10 : 0),
+    credentials: {
+      // Leave two of libuv's threads to JWT checks, files and DNS.
+      hashConcurrency: e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, e.UV_THREADPOOL_SIZE - 2),
+      hashQueue: e.PASSWORD_HASH_QUEUE,
+      signupsPerHour: e.SIGNUP_LIMIT_PER_HOUR,
+      passwordChangesPer15Min: e.PASSWORD_CHANGE_LIMIT,
+    },
   };
 }
 

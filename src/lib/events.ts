@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { Notifier } from '../db/client.ts';
+import type { Tx } from './deps.ts';
 import type { Logger } from './logger.ts';
 
-/** Events crossing instances. Payloads stay small: NOTIFY carries at most 8000 bytes. */
+/**
+ * Events crossing instances. Payloads stay small and bounded (NOTIFY carries at most 8000 bytes):
+ * IDs and a handful of hashes, never a list that grows with the data.
+ */
 export interface EventMap {
-  /** API key secrets that must stop working now (revoked, tenant deleted or suspended). */
-  'keys.invalidated': { hashes: string[] };
+  /** One key's secrets changed (revoked, rolled): its current and previous hash, at most two. */
+  'key.invalidated': { keyId: string; hashes: string[] };
+  /** A tenant was suspended, resumed or deleted: every cached secret of it must be looked up again. */
+  'tenant.invalidated': { tenantId: string };
   /** Usage sync committed new numbers (every instance re-reads what its subscribers need). */
   'usage.synced': { at: string };
 }
@@ -13,6 +20,8 @@ export type Topic = keyof EventMap;
 type Handler<T extends Topic> = (payload: EventMap[T]) => void;
 
 const CHANNEL = 'xscaler_events';
+/** PostgreSQL refuses longer NOTIFY payloads. */
+const MAX_PAYLOAD_BYTES = 7_999;
 
 /** Typed pub/sub over Postgres NOTIFY (in-process on PGlite); handlers also run on the publisher. */
 export class EventBus {
@@ -24,6 +33,8 @@ export class EventBus {
   constructor(
     private readonly notifier: Notifier,
     private readonly logger: Logger,
+    /** PostgreSQL: NOTIFY through the transaction's connection, so it commits with the change. */
+    private readonly notifyInTransaction = false,
   ) {}
 
   async start(): Promise<void> {
@@ -47,8 +58,29 @@ export class EventBus {
    * tells the other instances; our own notification coming back is ignored.
    */
   async publish<T extends Topic>(topic: T, payload: EventMap[T]): Promise<void> {
+    const raw = this.encode(topic, payload);
     this.deliver(topic, payload);
-    await this.notifier.notify(CHANNEL, JSON.stringify({ topic, payload, from: this.instanceId }));
+    await this.notifier.notify(CHANNEL, raw);
+  }
+
+  /**
+   * Publishes as part of tx: on PostgreSQL the NOTIFY is sent on the transaction's connection, so
+   * other instances get it exactly when the change commits, never for a change rolled back. Call
+   * the returned function after the commit: it runs this instance's handlers then (running them
+   * earlier would let a lookup re-read the old row before the commit and cache it after), and on
+   * PGlite tells the in-process listeners.
+   */
+  async publishInTransaction<T extends Topic>(
+    tx: Tx,
+    topic: T,
+    payload: EventMap[T],
+  ): Promise<() => Promise<void>> {
+    const raw = this.encode(topic, payload);
+    if (this.notifyInTransaction) await tx.execute(sql`select pg_notify(${CHANNEL}, ${raw})`);
+    return async () => {
+      this.deliver(topic, payload);
+      if (!this.notifyInTransaction) await this.notifier.notify(CHANNEL, raw);
+    };
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
@@ -62,6 +94,14 @@ export class EventBus {
   onReconnect(handler: () => void): () => void {
     this.reconnectHandlers.add(handler);
     return () => this.reconnectHandlers.delete(handler);
+  }
+
+  private encode<T extends Topic>(topic: T, payload: EventMap[T]): string {
+    const raw = JSON.stringify({ topic, payload, from: this.instanceId });
+    if (Buffer.byteLength(raw) > MAX_PAYLOAD_BYTES) {
+      throw new Error(`event ${topic} is ${Buffer.byteLength(raw)} bytes, over the NOTIFY limit`);
+    }
+    return raw;
   }
 
   private dispatch(raw: string): void {

@@ -105,15 +105,25 @@ export function createApiKeysService(
       requireWriter(session);
       const existing = await findVisible(session, keyId);
       if (existing.revokedAt) return existing;
-      const [row] = await db
-        .update(apiKeys)
-        .set({ revokedAt: clock.now() })
-        .where(and(eq(apiKeys.id, existing.id), isNull(apiKeys.revokedAt)))
-        .returning();
-      const revoked = row ?? (await findVisible(session, keyId));
-      await events.publish('keys.invalidated', {
-        hashes: [revoked.hash, ...(revoked.previousHash ? [revoked.previousHash] : [])],
+      // The eviction commits with the revocation (a concurrent revoke that won sends its own).
+      const { row, evict } = await db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(apiKeys)
+          .set({ revokedAt: clock.now() })
+          .where(and(eq(apiKeys.id, existing.id), isNull(apiKeys.revokedAt)))
+          .returning();
+        if (!row) return { row, evict: undefined };
+        const hashes = [row.hash, ...(row.previousHash ? [row.previousHash] : [])];
+        return {
+          row,
+          evict: await events.publishInTransaction(tx, 'key.invalidated', {
+            keyId: row.id,
+            hashes,
+          }),
+        };
       });
+      await evict?.();
+      const revoked = row ?? (await findVisible(session, keyId));
       await recordAudit(db, session, 'api_key.revoked', keyId);
       return revoked;
     },
@@ -129,21 +139,32 @@ export function createApiKeysService(
       if (existing.revokedAt) throw new ValidationError('id', 'id: a revoked key cannot be rolled');
       const now = clock.now();
       const key = generateApiKey(random);
-      const [row] = await db
-        .update(apiKeys)
-        .set({
-          prefix: displayPrefix(key),
-          hash: hashApiKey(key),
-          previousPrefix: existing.prefix,
-          previousHash: existing.hash,
-          previousExpiresAt: new Date(now.getTime() + gracePeriodSeconds * 1000),
-        })
-        .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.hash, existing.hash)))
-        .returning();
-      if (!row) throw new ValidationError('id', 'id: the key was changed concurrently; try again');
       const dropped = existing.previousHash ? [existing.previousHash] : [];
-      // Cached entries of the old secret carry the grace expiry only after a fresh lookup.
-      await events.publish('keys.invalidated', { hashes: [existing.hash, ...dropped] });
+      const { row, evict } = await db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(apiKeys)
+          .set({
+            prefix: displayPrefix(key),
+            hash: hashApiKey(key),
+            previousPrefix: existing.prefix,
+            previousHash: existing.hash,
+            previousExpiresAt: new Date(now.getTime() + gracePeriodSeconds * 1000),
+          })
+          .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.hash, existing.hash)))
+          .returning();
+        if (!row) return { row, evict: undefined };
+        // Cached entries of the old secret carry the grace expiry only after a fresh lookup.
+        const hashes = [existing.hash, ...dropped];
+        return {
+          row,
+          evict: await events.publishInTransaction(tx, 'key.invalidated', {
+            keyId: row.id,
+            hashes,
+          }),
+        };
+      });
+      if (!row) throw new ValidationError('id', 'id: the key was changed concurrently; try again');
+      await evict?.();
       await recordAudit(db, session, 'api_key.rolled', keyId);
       return { key, apiKey: row, tenant: await tenantsService.get(session, row.tenantId) };
     },

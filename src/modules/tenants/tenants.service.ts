@@ -1,5 +1,5 @@
 import { and, count, eq, ilike, inArray, ne, or } from 'drizzle-orm';
-import { apiKeys, type TenantRow, tenants } from '../../db/schema.ts';
+import { type TenantRow, tenants } from '../../db/schema.ts';
 import type { Deps, Tx } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError } from '../../lib/errors.ts';
 import { isPlausibleId } from '../../lib/ids.ts';
@@ -45,14 +45,6 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
       ne(tenants.status, 'deleted'),
     );
 
-  const keyHashesOf = async (tx: Tx, tenantId: string): Promise<string[]> => {
-    const rows = await tx
-      .select({ hash: apiKeys.hash, previousHash: apiKeys.previousHash })
-      .from(apiKeys)
-      .where(eq(apiKeys.tenantId, tenantId));
-    return rows.flatMap((r) => (r.previousHash ? [r.hash, r.previousHash] : [r.hash]));
-  };
-
   const setStatus = async (
     session: Session,
     id: string,
@@ -61,17 +53,21 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
     requireWriter(session);
     if (!isPlausibleId(id)) throw new NotFoundError('Tenant', id.slice(0, 200));
     const now = clock.now();
-    const { row, hashes } = await db.transaction(async (tx) => {
+    const { row, evict } = await db.transaction(async (tx) => {
       const [row] = await tx
         .update(tenants)
         .set({ status, updatedAt: now, deletedAt: status === 'deleted' ? now : null })
         .where(visible(session, id))
         .returning();
       if (!row) throw new NotFoundError('Tenant', id);
-      // Resuming evicts too: the suspension may be cached as a refusal.
-      return { row, hashes: await keyHashesOf(tx, id) };
+      // One small payload whatever the number of keys; it commits with the change. Resuming
+      // evicts too: the suspension may be cached as a refusal.
+      return {
+        row,
+        evict: await events.publishInTransaction(tx, 'tenant.invalidated', { tenantId: id }),
+      };
     });
-    if (hashes.length > 0) await events.publish('keys.invalidated', { hashes });
+    await evict();
     await recordAudit(db, session, `tenant.${status === 'active' ? 'resumed' : status}`, id);
     return row;
   };

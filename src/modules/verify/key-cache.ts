@@ -9,55 +9,120 @@ export interface KeyGrant {
   validUntil: number | undefined;
 }
 
+/**
+ * What the database said about a secret. `tenantId` is set when a row exists (a usable key, or
+ * a revoked key or one of a tenant that is not active), so tenant events can evict it; a secret
+ * with no row at all has none.
+ */
+export interface KeyLookup {
+  grant: KeyGrant | null;
+  tenantId: string | undefined;
+}
+
 interface Entry {
   grant: KeyGrant | null;
+  tenantId: string | undefined;
   staleAt: number;
 }
 
+/** Unknown secrets kept at most: a flood of random keys must not push out the known ones. */
+const MAX_UNKNOWN_ENTRIES = 10_000;
+
 /**
- * Lookups keyed by the SHA-256 of the key (never the key). Bounded: the oldest entry goes when
- * full, so a flood of random keys cannot grow memory. Unknown keys are kept for less time.
+ * Lookups keyed by the SHA-256 of the key (never the key). Two bounded maps, oldest entry dropped
+ * when full: secrets with a row (cached for the TTL, evicted by key or by tenant) and secrets with
+ * none (kept briefly, and apart, so random keys cannot evict the known ones).
+ *
+ * Every eviction bumps an epoch; a lookup stores its answer only if no eviction happened while it
+ * was reading, so a read that raced a revoke or a suspension is never cached after it.
  */
 export class KeyCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly known = new Map<string, Entry>();
+  private readonly unknown = new Map<string, Entry>();
+  private readonly hashesOfTenant = new Map<string, Set<string>>();
+  private epoch = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly ttlMs: number,
     private readonly negativeTtlMs: number,
     private readonly maxEntries: number,
+    private readonly maxUnknown = Math.min(maxEntries, MAX_UNKNOWN_ENTRIES),
   ) {}
 
   /** undefined = not cached (look it up); null = cached as unusable. */
   get(hash: string): KeyGrant | null | undefined {
-    const entry = this.entries.get(hash);
+    const entry = this.known.get(hash) ?? this.unknown.get(hash);
     if (!entry) return undefined;
     if (entry.staleAt <= this.clock.now().getTime()) {
-      this.entries.delete(hash);
+      this.remove(hash);
       return undefined;
     }
     return entry.grant;
   }
 
-  set(hash: string, grant: KeyGrant | null): void {
-    const ttl = grant ? this.ttlMs : this.negativeTtlMs;
-    if (ttl <= 0 || this.maxEntries <= 0) return;
-    if (this.entries.size >= this.maxEntries && !this.entries.has(hash)) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(hash, { grant, staleAt: this.clock.now().getTime() + ttl });
+  /**
+   * Runs load and caches its answer unless an eviction happened meanwhile (the answer may predate
+   * it). The answer is returned either way: it was true when read.
+   */
+  async lookup(hash: string, load: (hash: string) => Promise<KeyLookup>): Promise<KeyLookup> {
+    const startedAt = this.epoch;
+    const found = await load(hash);
+    if (this.epoch === startedAt) this.set(hash, found);
+    return found;
   }
 
-  delete(hash: string): void {
-    this.entries.delete(hash);
+  set(hash: string, { grant, tenantId }: KeyLookup): void {
+    const ttl = tenantId === undefined ? this.negativeTtlMs : this.ttlMs;
+    const map = tenantId === undefined ? this.unknown : this.known;
+    const max = tenantId === undefined ? this.maxUnknown : this.maxEntries;
+    if (ttl <= 0 || max <= 0) return;
+    this.remove(hash);
+    if (map.size >= max) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) this.remove(oldest);
+    }
+    map.set(hash, { grant, tenantId, staleAt: this.clock.now().getTime() + ttl });
+    if (tenantId !== undefined) {
+      const hashes = this.hashesOfTenant.get(tenantId) ?? new Set();
+      this.hashesOfTenant.set(tenantId, hashes);
+      hashes.add(hash);
+    }
+  }
+
+  /** A key's secrets (current and previous) changed: forget them. */
+  evictHashes(hashes: readonly string[]): void {
+    this.epoch++;
+    for (const hash of hashes) this.remove(hash);
+  }
+
+  /** A tenant was suspended, resumed or deleted: forget every secret of it, usable or not. */
+  evictTenant(tenantId: string): void {
+    this.epoch++;
+    for (const hash of this.hashesOfTenant.get(tenantId) ?? []) this.known.delete(hash);
+    this.hashesOfTenant.delete(tenantId);
   }
 
   clear(): void {
-    this.entries.clear();
+    this.epoch++;
+    this.known.clear();
+    this.unknown.clear();
+    this.hashesOfTenant.clear();
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.known.size + this.unknown.size;
+  }
+
+  private remove(hash: string): void {
+    const entry = this.known.get(hash);
+    if (entry) {
+      this.known.delete(hash);
+      const hashes = this.hashesOfTenant.get(entry.tenantId!);
+      hashes?.delete(hash);
+      if (hashes?.size === 0) this.hashesOfTenant.delete(entry.tenantId!);
+    } else {
+      this.unknown.delete(hash);
+    }
   }
 }

@@ -1,29 +1,49 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 
 /**
  * Remembers when each key was last used and writes them in one statement per flush, instead of
- * one write per verified request.
+ * one write per verified request. A flush is due once the clock has moved `intervalMs` past the
+ * last one: a use after that starts it, and a timer catches the quiet periods. Time is the
+ * injected clock's, so tests move it instead of waiting.
  */
 export class LastUsedRecorder {
   private pending = new Map<string, Date>();
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private lastFlushAt: number;
 
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
+    private readonly clock: Clock,
     private readonly intervalMs = 5_000,
-  ) {}
+  ) {
+    this.lastFlushAt = clock.now().getTime();
+  }
 
   touch(keyId: string, at: Date): void {
     this.pending.set(keyId, at);
+    if (this.due(at.getTime())) void this.flush();
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.flush(), this.intervalMs);
+    this.timer = setInterval(() => {
+      if (this.due(this.clock.now().getTime())) void this.flush();
+    }, this.intervalMs);
     this.timer.unref();
+  }
+
+  /** A clock set back (NTP, a test) counts as due rather than waiting for it to catch up. */
+  private due(now: number): boolean {
+    return now - this.lastFlushAt >= this.intervalMs || now < this.lastFlushAt;
+  }
+
+  /** Resolves when the flushes started so far are done, starting none. */
+  settled(): Promise<void> {
+    return this.flushing;
   }
 
   async stop(): Promise<void> {
@@ -33,6 +53,7 @@ export class LastUsedRecorder {
 
   /** Flushes run one at a time; concurrent callers share the one in flight, then run theirs. */
   flush(): Promise<void> {
+    this.lastFlushAt = this.clock.now().getTime();
     this.flushing = this.flushing.then(() => this.write());
     return this.flushing;
   }

@@ -1,3 +1,4 @@
+import { clientAddress, rateLimitSubject, type TrustedProxies } from '../../http/client-address.ts';
 import { sendError } from '../../http/respond.ts';
 import type { Route } from '../../http/server.ts';
 import { isScope } from '../api-keys/scopes.ts';
@@ -16,8 +17,11 @@ const UNAUTHORIZED_HEADERS = {
  * ?scope= (written in the proxy's config) or X-Required-Scope; on /auth/verify/<original path>
  * only from X-Required-Scope, because Envoy appends the client's own query there. No scope is
  * a 400: a proxy that forgets it must not let every live key through (fail closed).
+ *
+ * The source a limit on unknown keys counts is the client as the proxy reports it
+ * (X-Forwarded-For from a peer in TRUSTED_PROXIES), IPv6 per /64.
  */
-export function verifyRoutes(verify: VerifyService): Route[] {
+export function verifyRoutes(verify: VerifyService, trustedProxies: TrustedProxies): Route[] {
   const handler: Route['handler'] = async (req, res, url) => {
     const header = req.headers['x-required-scope'];
     const fromHeader = Array.isArray(header) ? header[0] : header;
@@ -40,7 +44,12 @@ export function verifyRoutes(verify: VerifyService): Route[] {
     }
     let verdict: Verdict;
     try {
-      verdict = await verify.verify(parseAuthorization(req.headers.authorization), scope);
+      verdict = await verify.verify(
+        parseAuthorization(req.headers.authorization),
+        scope,
+        // Only worked out on a cache miss: a cached key costs nothing more.
+        () => rateLimitSubject(clientAddress(req, trustedProxies)),
+      );
     } catch {
       // Fail closed, and tell the proxy it is us, not the key.
       sendError(res, 503, 'unavailable', 'Key verification is temporarily unavailable');
@@ -50,6 +59,14 @@ export function verifyRoutes(verify: VerifyService): Route[] {
       // Kept lean: this answer is written for every ingestion request.
       res.writeHead(200, { 'x-scope-orgid': verdict.tenantId, 'content-length': 0 });
       res.end();
+    } else if (verdict.status === 429) {
+      sendError(
+        res,
+        429,
+        'too_many_requests',
+        `Too many unknown API keys from this address; retry in ${verdict.retryAfterSeconds} s`,
+        { 'retry-after': String(verdict.retryAfterSeconds) },
+      );
     } else if (verdict.status === 403) {
       sendError(res, 403, 'forbidden', `API key lacks the ${verdict.scope} scope`);
     } else {

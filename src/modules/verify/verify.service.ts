@@ -1,15 +1,16 @@
-import { eq, or, sql } from 'drizzle-orm';
-import { apiKeys, tenants } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { hashApiKey, isWellFormedKey } from '../api-keys/key-format.ts';
 import type { PresentedCredentials } from './credentials.ts';
-import { KeyCache, type KeyGrant } from './key-cache.ts';
+import { KeyCache } from './key-cache.ts';
+import { createKeyLookup } from './key-lookup.ts';
 import { LastUsedRecorder } from './last-used.ts';
+import { UnknownKeyLimiter } from './unknown-key-limiter.ts';
 
 export type Verdict =
   | { status: 200; tenantId: string; keyId: string }
   | { status: 401 }
-  | { status: 403; scope: string };
+  | { status: 403; scope: string }
+  | { status: 429; retryAfterSeconds: number };
 
 const UNAUTHORIZED: Verdict = { status: 401 };
 /** Unknown keys are remembered briefly: enough to absorb a retry storm, short for a fresh key. */
@@ -26,59 +27,39 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
     Math.min(NEGATIVE_TTL_MS, ttlMs),
     config.keyCache.maxEntries,
   );
-  const lastUsed = new LastUsedRecorder(db, logger);
-
-  const lookup = db
-    .select({
-      id: apiKeys.id,
-      tenantId: apiKeys.tenantId,
-      scopes: apiKeys.scopes,
-      hash: apiKeys.hash,
-      expiresAt: apiKeys.expiresAt,
-      revokedAt: apiKeys.revokedAt,
-      previousExpiresAt: apiKeys.previousExpiresAt,
-      tenantStatus: tenants.status,
-    })
-    .from(apiKeys)
-    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
-    .where(
-      or(
-        eq(apiKeys.hash, sql.placeholder('hash')),
-        eq(apiKeys.previousHash, sql.placeholder('hash')),
-      ),
-    )
-    .limit(1)
-    .prepare('verify_key_lookup');
-
-  const load = async (hash: string): Promise<KeyGrant | null> => {
-    const [row] = await lookup.execute({ hash });
-    if (!row || row.revokedAt || row.tenantStatus !== 'active') return null;
-    const expiries = [row.expiresAt?.getTime()];
-    // Matched the secret replaced by a roll: it lives until the grace period ends.
-    if (row.hash !== hash) expiries.push(row.previousExpiresAt?.getTime() ?? 0);
-    const defined = expiries.filter((t): t is number => t !== undefined);
-    return {
-      keyId: row.id,
-      tenantId: row.tenantId,
-      scopes: row.scopes,
-      validUntil: defined.length ? Math.min(...defined) : undefined,
-    };
-  };
+  const limiter = new UnknownKeyLimiter(
+    clock,
+    config.unknownKeys.perSecond,
+    config.unknownKeys.burst,
+  );
+  const lastUsed = new LastUsedRecorder(db, logger, clock);
+  const load = createKeyLookup(db);
 
   return {
     cache,
+    limiter,
+    /** The database lookup verification uses (tests drive the cache with it). */
+    load,
 
+    /**
+     * `sourceOf` names the client as the proxy reports it (a rate-limit subject): database
+     * lookups that find no usable key are limited per source; a cached key is answered regardless.
+     */
     async verify(
       credentials: PresentedCredentials | undefined,
       scope: string | undefined,
+      sourceOf: () => string,
     ): Promise<Verdict> {
       // Malformed or mistyped keys fail the checksum: no database lookup.
       if (!credentials || !isWellFormedKey(credentials.key)) return UNAUTHORIZED;
       const hash = hashApiKey(credentials.key);
       let grant = cache.get(hash);
       if (grant === undefined) {
-        grant = await load(hash);
-        cache.set(hash, grant);
+        const source = sourceOf();
+        const retryAfterSeconds = limiter.retryAfterSeconds(source);
+        if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
+        ({ grant } = await cache.lookup(hash, load));
+        if (!grant) limiter.charge(source);
       }
       const now = clock.now();
       if (!grant || (grant.validUntil !== undefined && grant.validUntil <= now.getTime()))
@@ -91,9 +72,8 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
     },
 
     start(): void {
-      events.subscribe('keys.invalidated', ({ hashes }) => {
-        for (const hash of hashes) cache.delete(hash);
-      });
+      events.subscribe('key.invalidated', ({ hashes }) => cache.evictHashes(hashes));
+      events.subscribe('tenant.invalidated', ({ tenantId }) => cache.evictTenant(tenantId));
       // Notifications may have been lost while the listener was down: forget everything.
       events.onReconnect(() => cache.clear());
       lastUsed.start();
@@ -101,5 +81,7 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
 
     stop: () => lastUsed.stop(),
     flushLastUsed: () => lastUsed.flush(),
+    /** Resolves when the lastUsedAt writes started so far are done. */
+    lastUsedSettled: () => lastUsed.settled(),
   };
 }
