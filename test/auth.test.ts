@@ -64,13 +64,26 @@ describe('signup and login', () => {
     await expectAccepted(res.data.login.token);
   });
 
-  it('refuses a second signup with the same email', async () => {
-    const res = await server().gql(
-      `mutation($e: String!, $p: String!) { signup(organisationName: "Dup", email: $e, password: $p) {
+  it('refuses a second signup with the same email as login refuses a wrong password, creating nothing', async () => {
+    const signup = (p: string) =>
+      server().gql(
+        `mutation($e: String!, $p: String!) { signup(organisationName: "Dup", email: $e, password: $p) {
         __typename ... on Error { message } } }`,
-      { e: org.email, p: PASSWORD },
+        { e: org.email, p },
+      );
+    const before = await server().database.db.select({ id: users.id }).from(users);
+    // The right password and a wrong one get the same answer: signup is no password oracle.
+    for (const res of [await signup(PASSWORD), await signup('Another-Password-1')]) {
+      expect(res.data.signup).toEqual({
+        __typename: 'InvalidCredentialsError',
+        message: 'Invalid email or password',
+      });
+    }
+    const wrongLogin = await login(org.email, 'Wrong-Password-1');
+    expect(wrongLogin.data.login.message).toBe('Invalid email or password');
+    expect(await server().database.db.select({ id: users.id }).from(users)).toHaveLength(
+      before.length,
     );
-    expect(res.data.signup.__typename).toBe('ConflictError');
   });
 
   it('answers an unknown email and a wrong password identically', async () => {

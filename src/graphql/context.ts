@@ -13,7 +13,7 @@ export interface GraphQLContext {
   /** Null for anonymous callers; authError says why a presented token was refused. */
   session: AuthenticatedSession | null;
   authError: UnauthenticatedError | null;
-  /** The TCP peer (proxies in front are not trusted); rate limits count per address. */
+  /** The client (the TCP peer, or X-Forwarded-For from a trusted proxy); limits count per address. */
   clientAddress: string;
 }
 

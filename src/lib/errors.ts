@@ -63,8 +63,11 @@ export class ForbiddenError extends DomainError {
 
 export class RateLimitedError extends DomainError {
   override name = 'RateLimitedError';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Too many failed logins; try again in ${retryAfterSeconds} s`);
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many failed logins; try again in ${retryAfterSeconds} s`,
+  ) {
+    super(message);
   }
 }
 
@@ -86,7 +89,8 @@ export class ServiceUnavailableError extends DomainError {
   constructor(
     message = 'The service is temporarily unavailable; retry shortly',
     readonly retryAfterSeconds = 1,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -1,7 +1,6 @@
 import { builder } from '../../graphql/builder.ts';
 import { sessionOf } from '../../graphql/context.ts';
 import {
-  ConflictError,
   InvalidCredentialsError,
   RateLimitedError,
   SessionExpiredError,
@@ -34,14 +33,18 @@ const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
 builder.mutationFields((t) => ({
   signup: t.field({
     type: AuthPayload,
-    description: 'Creates an organisation on the free plan with you as its owner.',
-    errors: { types: [ValidationError, ConflictError], directResult: true },
+    description:
+      'Creates an organisation on the free plan with you as its owner. An email that already has an account gets InvalidCredentialsError, as a wrong-password login would; signups are limited per client address.',
+    errors: {
+      types: [ValidationError, InvalidCredentialsError, RateLimitedError],
+      directResult: true,
+    },
     args: {
       organisationName: t.arg.string({ required: true }),
       email: t.arg.string({ required: true }),
       password: t.arg.string({ required: true, description: '10 to 256 characters.' }),
     },
-    resolve: (_root, args, ctx) => ctx.services.auth.signup(args),
+    resolve: (_root, args, ctx) => ctx.services.auth.signup(args, ctx.clientAddress),
   }),
   login: t.field({
     type: AuthPayload,
@@ -68,13 +71,15 @@ builder.mutationFields((t) => ({
   }),
   changePassword: t.field({
     type: AuthPayload,
-    description: 'Every token issued before stops working; use the one returned.',
+    description:
+      'Every token issued before stops working; use the one returned. Attempts are limited per user and per client address.',
     authScopes: { authenticated: true },
-    errors: { types: [ValidationError], directResult: true },
+    errors: { types: [ValidationError, RateLimitedError], directResult: true },
     args: {
       currentPassword: t.arg.string({ required: true }),
       newPassword: t.arg.string({ required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.services.auth.changePassword(sessionOf(ctx), args),
+    resolve: (_root, args, ctx) =>
+      ctx.services.auth.changePassword(sessionOf(ctx), args, ctx.clientAddress),
   }),
 }));

@@ -1,19 +1,21 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { organisations, sessions, type UserRow, users } from '../../db/schema.ts';
+import { rateLimitSubject } from '../../http/client-address.ts';
 import type { Deps } from '../../lib/deps.ts';
 import {
-  ConflictError,
   InvalidCredentialsError,
   RateLimitedError,
+  ServiceUnavailableError,
   SessionExpiredError,
   UnauthenticatedError,
   ValidationError,
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
+import { AttemptCounter, slidingWindow } from './attempt-counter.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
 import { LoginLimiter } from './login-limiter.ts';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
+import { hashPassword, passwordWork, verifyAgainstDummy, verifyPassword } from './password.ts';
 import type { AuthenticatedSession, Session } from './session.ts';
 import { endSession, findLiveSession, startSession } from './sessions.ts';
 import { issueToken, type TokenSettings, verifyToken } from './tokens.ts';
@@ -29,9 +31,24 @@ export interface AuthResult {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
+/** Rolls back a signup that lost the race for its email. */
+class EmailTaken extends Error {}
+
 export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
   const { db, clock, random, config } = deps;
   const limiter = new LoginLimiter(db, clock);
+  const counter = new AttemptCounter(db, clock);
+  const { credentials } = config;
+  const signupRule = slidingWindow(credentials.signupsPerHour, 60 * 60_000);
+  // Per user for a stolen token guessing the current password; per address for scrypt load.
+  const passwordChangeRules = {
+    user: slidingWindow(credentials.passwordChangesPer15Min, 15 * 60_000),
+    address: slidingWindow(credentials.passwordChangesPer15Min * 3, 15 * 60_000),
+  };
+  passwordWork.configure({
+    concurrency: credentials.hashConcurrency,
+    queue: credentials.hashQueue,
+  });
 
   /** Every login is a session: access tokens last JWT_TTL_S, the session SESSION_MAX_AGE_S. */
   const issueFor = async (user: UserRow): Promise<AuthResult> => {
@@ -52,62 +69,91 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
   };
 
   return {
-    /** Creates an organisation on the free plan with its owner, and logs the owner in. */
-    async signup(input: unknown): Promise<AuthResult> {
+    /**
+     * Creates an organisation on the free plan with its owner, and logs the owner in. An email
+     * that already has an account gets login's answer to a wrong password (after a real check
+     * of its password), never "exists". Counted per client address before any scrypt.
+     */
+    async signup(input: unknown, clientAddress = ''): Promise<AuthResult> {
       const { organisationName, email, password } = parseInput(signupSchema, input);
-      const passwordHash = await hashPassword(password);
-      const now = clock.now();
-      const user = await db.transaction(async (tx) => {
-        const [existing] = await tx
-          .select({ id: users.id })
+      const subject = rateLimitSubject(clientAddress);
+      const attempt = await counter.take(`signup\n${subject}`, signupRule);
+      if (!attempt.ok) {
+        throw new RateLimitedError(
+          attempt.retryAfterSeconds,
+          `Too many signups from this address; try again in ${attempt.retryAfterSeconds} s`,
+        );
+      }
+      const refuseLikeLogin = async (storedHash: string): Promise<never> => {
+        await verifyPassword(password, storedHash);
+        throw new InvalidCredentialsError();
+      };
+      try {
+        const [existing] = await db
+          .select({ passwordHash: users.passwordHash })
           .from(users)
           .where(eq(sql`lower(${users.email})`, email));
-        if (existing) throw new ConflictError('An account with this email already exists');
-        const organisationId = newId('org', random);
-        await tx
-          .insert(organisations)
-          .values({ id: organisationId, name: organisationName, createdAt: now });
-        const [row] = await tx
-          .insert(users)
-          .values({
-            id: newId('usr', random),
-            organisationId,
-            email,
-            passwordHash,
-            role: 'owner',
-            createdAt: now,
-            passwordChangedAt: now,
-          })
-          .onConflictDoNothing()
-          .returning();
-        // A concurrent signup with the same email won the unique index.
-        if (!row) throw new ConflictError('An account with this email already exists');
-        return row;
-      });
-      return issueFor(user);
+        if (existing) return await refuseLikeLogin(existing.passwordHash);
+        const passwordHash = await hashPassword(password);
+        const now = clock.now();
+        const user = await db.transaction(async (tx) => {
+          const organisationId = newId('org', random);
+          await tx
+            .insert(organisations)
+            .values({ id: organisationId, name: organisationName, createdAt: now });
+          const [row] = await tx
+            .insert(users)
+            .values({
+              id: newId('usr', random),
+              organisationId,
+              email,
+              passwordHash,
+              role: 'owner',
+              createdAt: now,
+              passwordChangedAt: now,
+            })
+            .onConflictDoNothing()
+            .returning();
+          // A concurrent signup with the same email won the unique index: no organisation.
+          if (!row) throw new EmailTaken();
+          return row;
+        });
+        await limiter.rememberSource(email, subject);
+        return issueFor(user);
+      } catch (err) {
+        if (err instanceof EmailTaken) throw new InvalidCredentialsError();
+        // Not even started (no capacity for scrypt): the attempt does not count.
+        if (err instanceof ServiceUnavailableError) await counter.release(attempt.id);
+        throw err;
+      }
     },
 
     /**
-     * Unknown email and wrong password give the same error after the same work. Repeated
-     * failures for one email from one client address are refused for a while (every door).
+     * Unknown email and wrong password give the same error after the same work. The attempt is
+     * counted before the password is checked (per email and address, and per account), so
+     * concurrent guesses cannot pass the limits (see LoginLimiter).
      */
     async login(input: unknown, clientAddress = ''): Promise<AuthResult> {
-      const { email, password } = parseInput(loginSchema, input);
-      const limiterKey = `${email.trim().toLowerCase()}\n${clientAddress}`;
-      const wait = await limiter.retryAfterSeconds(limiterKey);
-      if (wait > 0) throw new RateLimitedError(wait);
-      const [user] = await db
-        .select()
-        .from(users)
-        .where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()));
-      const ok = user
-        ? await verifyPassword(password, user.passwordHash)
-        : await verifyAgainstDummy(password);
-      if (!user || !ok) {
-        await limiter.recordFailure(limiterKey);
-        throw new InvalidCredentialsError();
+      const parsed = parseInput(loginSchema, input);
+      const email = parsed.email.trim().toLowerCase();
+      const subject = rateLimitSubject(clientAddress);
+      const attempt = await limiter.begin(email, subject);
+      let user: UserRow | undefined;
+      let ok: boolean;
+      try {
+        [user] = await db
+          .select()
+          .from(users)
+          .where(eq(sql`lower(${users.email})`, email));
+        ok = user
+          ? await verifyPassword(parsed.password, user.passwordHash)
+          : await verifyAgainstDummy(parsed.password);
+      } catch (err) {
+        if (err instanceof ServiceUnavailableError) await attempt.abandon();
+        throw err;
       }
-      await limiter.reset(limiterKey);
+      if (!user || !ok) throw new InvalidCredentialsError();
+      await attempt.succeeded();
       return issueFor(user);
     },
 
@@ -181,24 +227,55 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       return found ? endSession(db, found.session.id, found.user.id, clock.now()) : false;
     },
 
-    /** Changing the password ends every token issued before; the caller gets a fresh one. */
-    async changePassword(session: Session, input: unknown): Promise<AuthResult> {
+    /**
+     * Changing the password ends every token issued before; the caller gets a fresh one.
+     * Attempts are counted per user and per client address before the current password is
+     * checked; a success clears the user's count.
+     */
+    async changePassword(
+      session: Session,
+      input: unknown,
+      clientAddress = '',
+    ): Promise<AuthResult> {
       const { currentPassword, newPassword } = parseInput(changePasswordSchema, input);
-      const [user] = await db.select().from(users).where(eq(users.id, session.userId));
-      if (!user) throw new UnauthenticatedError();
-      if (!(await verifyPassword(currentPassword, user.passwordHash))) {
-        throw new ValidationError('currentPassword', 'currentPassword: does not match');
+      const userKey = `password\nuser\n${session.userId}`;
+      const taken = [
+        await counter.take(userKey, passwordChangeRules.user),
+        await counter.take(
+          `password\naddress\n${rateLimitSubject(clientAddress)}`,
+          passwordChangeRules.address,
+        ),
+      ];
+      const counted = taken.flatMap((t) => (t.ok ? [t.id] : []));
+      const refused = taken.find((t) => !t.ok);
+      if (refused && !refused.ok) {
+        await counter.release(...counted);
+        throw new RateLimitedError(
+          refused.retryAfterSeconds,
+          `Too many password changes; try again in ${refused.retryAfterSeconds} s`,
+        );
       }
-      const [updated] = await db
-        .update(users)
-        .set({
-          passwordHash: await hashPassword(newPassword),
-          tokenVersion: sql`${users.tokenVersion} + 1`,
-          passwordChangedAt: clock.now(),
-        })
-        .where(eq(users.id, user.id))
-        .returning();
-      return issueFor(updated!);
+      try {
+        const [user] = await db.select().from(users).where(eq(users.id, session.userId));
+        if (!user) throw new UnauthenticatedError();
+        if (!(await verifyPassword(currentPassword, user.passwordHash))) {
+          throw new ValidationError('currentPassword', 'currentPassword: does not match');
+        }
+        const [updated] = await db
+          .update(users)
+          .set({
+            passwordHash: await hashPassword(newPassword),
+            tokenVersion: sql`${users.tokenVersion} + 1`,
+            passwordChangedAt: clock.now(),
+          })
+          .where(eq(users.id, user.id))
+          .returning();
+        await counter.clear(userKey);
+        return issueFor(updated!);
+      } catch (err) {
+        if (err instanceof ServiceUnavailableError) await counter.release(...counted);
+        throw err;
+      }
     },
   };
 }

@@ -1,67 +1,74 @@
-import { createHash } from 'node:crypto';
-import { and, desc, eq, gt, lte } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { loginFailures } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
-
-export interface LoginLimiterOptions {
-  /** Failures allowed per key within the window before logins are refused. */
-  maxFailures: number;
-  windowMs: number;
-}
-
-export const DEFAULT_LOGIN_LIMITS: LoginLimiterOptions = {
-  maxFailures: 10,
-  windowMs: 5 * 60_000,
-};
-
-/** Neither the email nor the address is stored: the key is only ever compared. */
-const hashKey = (key: string) => createHash('sha256').update(key).digest('base64url');
+import { RateLimitedError } from '../../lib/errors.ts';
+import { AttemptCounter, cappedBackoff, slidingWindow } from './attempt-counter.ts';
+import { LoginSources } from './login-sources.ts';
 
 /**
- * Failed logins per key (email + client address) in a sliding window, counted in the database:
- * every instance and every worker shares one limit, however requests are spread between them.
- * Time comes from the clock.
+ * Per email and client address: 10 attempts in 5 minutes (a success clears them).
+ * Per account, from addresses that have not logged in to it in the last 30 days: 20 failures
+ * in an hour, then each next attempt waits 15 s after the newest, doubling to at most 5 min.
+ */
+export const LOGIN_LIMITS = {
+  pair: slidingWindow(10, 5 * 60_000),
+  account: cappedBackoff(20, 60 * 60_000, 15_000, 5 * 60_000),
+};
+
+const pairKey = (email: string, subject: string) => `login\n${email}\n${subject}`;
+const accountKey = (email: string) => `account\n${email}`;
+
+/** A counted login attempt: settle it once the password has been checked (or could not be). */
+export interface LoginAttempt {
+  succeeded(): Promise<void>;
+  /** The password was not checked (no capacity): the attempt does not count. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * Login limits, counted before the password is checked (see AttemptCounter), shared by every
+ * door and instance. The per-account limit bounds guessing spread over many addresses, and
+ * never locks out an address the account used recently, so an attacker cannot keep the real
+ * user out; from a new address the wait is at most 5 minutes per attempt.
  */
 export class LoginLimiter {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly options: LoginLimiterOptions = DEFAULT_LOGIN_LIMITS,
-  ) {}
+  private readonly counter: AttemptCounter;
+  private readonly sources: LoginSources;
 
-  /** Seconds until the key may try again, or 0 when it may try now. */
-  async retryAfterSeconds(key: string): Promise<number> {
-    const { maxFailures, windowMs } = this.options;
-    const now = this.clock.now().getTime();
-    const latest = await this.db
-      .select({ failedAt: loginFailures.failedAt })
-      .from(loginFailures)
-      .where(
-        and(
-          eq(loginFailures.keyHash, hashKey(key)),
-          gt(loginFailures.failedAt, new Date(now - windowMs)),
-        ),
-      )
-      .orderBy(desc(loginFailures.failedAt))
-      .limit(maxFailures);
-    if (latest.length < maxFailures) return 0;
-    // Free again when the oldest of the last maxFailures failures leaves the window.
-    const freeAt = latest[maxFailures - 1]!.failedAt.getTime() + windowMs;
-    return Math.max(1, Math.ceil((freeAt - now) / 1000));
+  constructor(db: Db, clock: Clock) {
+    this.counter = new AttemptCounter(db, clock);
+    this.sources = new LoginSources(db, clock);
   }
 
-  async recordFailure(key: string): Promise<void> {
-    const now = this.clock.now();
-    // Expired failures of every key go with each new one: a flood of distinct emails cannot
-    // grow the table beyond one window's worth.
-    await this.db
-      .delete(loginFailures)
-      .where(lte(loginFailures.failedAt, new Date(now.getTime() - this.options.windowMs)));
-    await this.db.insert(loginFailures).values({ keyHash: hashKey(key), failedAt: now });
+  /** Counts the attempt, or throws RateLimitedError without counting it. */
+  async begin(email: string, subject: string): Promise<LoginAttempt> {
+    const pair = await this.counter.take(pairKey(email, subject), LOGIN_LIMITS.pair);
+    if (!pair.ok) throw new RateLimitedError(pair.retryAfterSeconds);
+    const ids = [pair.id];
+    if (!(await this.sources.isKnown(email, subject))) {
+      const account = await this.counter.take(accountKey(email), LOGIN_LIMITS.account);
+      if (!account.ok) {
+        await this.counter.release(pair.id);
+        throw new RateLimitedError(
+          account.retryAfterSeconds,
+          `Too many failed logins for this account; try again in ${account.retryAfterSeconds} s`,
+        );
+      }
+      ids.push(account.id);
+    }
+    return {
+      succeeded: async () => {
+        // The account's other failures stay: a success from one address does not hand an
+        // attacker elsewhere a fresh allowance.
+        await this.counter.release(...ids.slice(1));
+        await this.counter.clear(pairKey(email, subject));
+        await this.sources.remember(email, subject);
+      },
+      abandon: () => this.counter.release(...ids),
+    };
   }
 
-  async reset(key: string): Promise<void> {
-    await this.db.delete(loginFailures).where(eq(loginFailures.keyHash, hashKey(key)));
+  /** A signup is a successful login from its address. */
+  rememberSource(email: string, subject: string): Promise<void> {
+    return this.sources.remember(email, subject);
   }
 }

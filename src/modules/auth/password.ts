@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { WorkGate } from './work-gate.ts';
 
 /** OWASP's scrypt parameters: N=2^17, r=8, p=1 (needs ~128 MiB, so maxmem is raised). */
 const LOG_N = 17;
@@ -7,7 +8,28 @@ const P = 1;
 const KEY_LENGTH = 32;
 const MAXMEM = 256 * 1024 * 1024;
 
+/**
+ * Every scrypt in the process goes through one gate: libuv's thread pool (UV_THREADPOOL_SIZE,
+ * 4 by default) is shared with JWT checks, file and DNS work, so password work may only take
+ * part of it, and a burst beyond the queue is told to retry rather than waiting for seconds.
+ * The app sets the limits from config (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE).
+ */
+export const passwordWork = new WorkGate(
+  { concurrency: 2, queue: 16 },
+  'Too many password checks in progress; retry shortly',
+);
+
 function derive(
+  password: string,
+  salt: Buffer,
+  logN: number,
+  r: number,
+  p: number,
+): Promise<Buffer> {
+  return passwordWork.run(() => deriveNow(password, salt, logN, r, p));
+}
+
+function deriveNow(
   password: string,
   salt: Buffer,
   logN: number,
@@ -48,7 +70,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** Burns the same work as a real check, so unknown emails answer as slowly as wrong passwords. */
 let dummyHash: Promise<string> | undefined;
 export async function verifyAgainstDummy(password: string): Promise<false> {
-  dummyHash ??= hashPassword('dummy-password-for-timing');
+  // A refused first attempt (gate full) must not leave a rejected promise cached for good.
+  dummyHash ??= hashPassword('dummy-password-for-timing').catch((err) => {
+    dummyHash = undefined;
+    throw err;
+  });
   await verifyPassword(password, await dummyHash);
   return false;
 }

@@ -1,4 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { clientAddress } from '../../http/client-address.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
 import type { Services } from '../../services.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from '../auth/auth.schemas.ts';
@@ -39,37 +42,45 @@ const passwordBody = z.strictObject({
   new_password: changePasswordSchema.shape.newPassword,
 });
 
-export function authRoutes({ auth }: Services): RestRoute[] {
+export function authRoutes(
+  { auth }: Services,
+  config: Pick<Config, 'trustedProxies'>,
+): RestRoute[] {
+  // Behind a trusted proxy the client is named by X-Forwarded-For; otherwise the socket's peer.
+  const addressOf = (req: IncomingMessage) => clientAddress(req, config.trustedProxies);
   return [
     defineRoute({
       method: 'POST',
       path: '/auth/login',
       tag: 'Auth',
-      summary: 'Log in; repeated failures for one email and address are refused with 429.',
+      summary:
+        'Log in; too many attempts for one email from one address, or for one account, are refused with 429.',
       auth: false,
       body: loginBody,
       response: tokenResponse,
-      errors: [401, 429],
-      // The client address is the socket's: proxies in front are not trusted.
-      handle: async ({ req, body }) =>
-        presentToken(await auth.login(body, req.socket.remoteAddress)),
+      errors: [401, 429, 503],
+      handle: async ({ req, body }) => presentToken(await auth.login(body, addressOf(req))),
     }),
     defineRoute({
       method: 'POST',
       path: '/auth/signup',
       tag: 'Auth',
-      summary: 'Create an organisation (free plan) with you as its owner, and log in.',
+      summary:
+        'Create an organisation (free plan) with you as its owner, and log in; an email that has an account gets 401 as a wrong-password login would.',
       auth: false,
       body: signupBody,
       status: 201,
       response: signupResponse,
-      errors: [409],
-      handle: async ({ body }) => {
-        const result = await auth.signup({
-          organisationName: body.organisation_name,
-          email: body.email,
-          password: body.password,
-        });
+      errors: [401, 429, 503],
+      handle: async ({ req, body }) => {
+        const result = await auth.signup(
+          {
+            organisationName: body.organisation_name,
+            email: body.email,
+            password: body.password,
+          },
+          addressOf(req),
+        );
         return { ...presentToken(result), user: presentUser(result.user) };
       },
     }),
@@ -81,12 +92,14 @@ export function authRoutes({ auth }: Services): RestRoute[] {
       auth: true,
       body: passwordBody,
       response: tokenResponse,
-      handle: async ({ session, body }) =>
+      errors: [429, 503],
+      handle: async ({ req, session, body }) =>
         presentToken(
-          await auth.changePassword(session, {
-            currentPassword: body.current_password,
-            newPassword: body.new_password,
-          }),
+          await auth.changePassword(
+            session,
+            { currentPassword: body.current_password, newPassword: body.new_password },
+            addressOf(req),
+          ),
         ),
     }),
   ];

@@ -36,7 +36,8 @@ const ERROR_STATUSES: Record<string, string> = {
   [String(PLAN_LIMIT_STATUS)]: 'plan_limit_exceeded (with plan, limit, max)',
   '413': `payload_too_large (bodies over ${MAX_BODY_BYTES} bytes)`,
   '415': 'unsupported_media_type (send Content-Type: application/json)',
-  '429': 'too_many_requests (login; see Retry-After)',
+  '429': 'too_many_requests (login, signup, password change; see Retry-After)',
+  '503': 'unavailable (a dependency is busy or down; retry after Retry-After seconds)',
 };
 
 function operation(route: RestRoute): JsonSchema {

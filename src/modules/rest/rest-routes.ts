@@ -22,7 +22,7 @@ export function restRoutes(
   { config, clock }: Pick<Deps, 'config' | 'clock'>,
 ): Route[] {
   const table: RestRoute[] = [
-    ...authRoutes(services),
+    ...authRoutes(services, config),
     ...tenantRoutes(services, config),
     ...keyRoutes(services, config),
     ...dashboardRoutes(services, clock),

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { and, desc, eq, gt, inArray, lte } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { loginFailures } from '../../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+
+/**
+ * When a key may try again, from the other attempts of the key inside the window (newest
+ * first, at most `fetch` of them): a time in ms, or 0 when it may try now.
+ */
+export interface AttemptRule {
+  windowMs: number;
+  /** How many of the newest other attempts `freeAt` needs to see. */
+  fetch: number;
+  freeAt(others: readonly Date[]): number;
+}
+
+/** At most `max` attempts in any `windowMs`: the oldest of the last `max` frees a place. */
+export function slidingWindow(max: number, windowMs: number): AttemptRule {
+  return {
+    windowMs,
+    fetch: max,
+    freeAt: (others) => (others.length < max ? 0 : others[max - 1]!.getTime() + windowMs),
+  };
+}
+
+/**
+ * `free` attempts in the window, then each next one waits after the newest: `baseMs`, doubled
+ * per attempt, never more than `capMs`. Old attempts leave the window, so the wait ends.
+ */
+export function cappedBackoff(
+  free: number,
+  windowMs: number,
+  baseMs: number,
+  capMs: number,
+): AttemptRule {
+  const steps = Math.ceil(Math.log2(capMs / baseMs)) + 1;
+  return {
+    windowMs,
+    fetch: free + steps,
+    freeAt: (others) => {
+      if (others.length < free) return 0;
+      const wait = Math.min(capMs, baseMs * 2 ** (others.length - free));
+      return others[0]!.getTime() + wait;
+    },
+  };
+}
+
+/** Rows are kept this long at most; every rule's window must fit in it. */
+export const ATTEMPT_RETENTION_MS = 60 * 60_000;
+
+/** Keys are only ever compared: the email or address in them is not stored. */
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('base64url');
+
+export type Taken = { ok: true; id: number } | { ok: false; retryAfterSeconds: number };
+
+/**
+ * Attempts per key, counted in the database before the work they guard, so every instance and
+ * every concurrent request shares one count. `take` writes the attempt first and only then
+ * counts the others: of N concurrent attempts the k-th to commit sees at least k-1 others, so
+ * no more pass than the rule allows. A refused attempt is removed again, so hammering a
+ * refused key does not push its freedom further away. Time comes from the clock.
+ */
+export class AttemptCounter {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async take(key: string, rule: AttemptRule): Promise<Taken> {
+    if (rule.windowMs > ATTEMPT_RETENTION_MS) throw new Error('window longer than retention');
+    const now = this.clock.now();
+    const keyHash = hashKey(key);
+    // Expired attempts of every key go with each new one: a flood of distinct emails cannot
+    // grow the table beyond one retention's worth.
+    await this.db
+      .delete(loginFailures)
+      .where(lte(loginFailures.failedAt, new Date(now.getTime() - ATTEMPT_RETENTION_MS)));
+    const [mine] = await this.db
+      .insert(loginFailures)
+      .values({ keyHash, failedAt: now })
+      .returning({ id: loginFailures.id });
+    const rows = await this.db
+      .select({ id: loginFailures.id, at: loginFailures.failedAt })
+      .from(loginFailures)
+      .where(
+        and(
+          eq(loginFailures.keyHash, keyHash),
+          gt(loginFailures.failedAt, new Date(now.getTime() - rule.windowMs)),
+        ),
+      )
+      .orderBy(desc(loginFailures.failedAt), desc(loginFailures.id))
+      .limit(rule.fetch + 1);
+    const others = rows.filter((r) => r.id !== mine!.id).map((r) => r.at);
+    const freeAt = rule.freeAt(others.slice(0, rule.fetch));
+    if (freeAt <= now.getTime()) return { ok: true, id: mine!.id };
+    await this.release(mine!.id);
+    return {
+      ok: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)),
+    };
+  }
+
+  /** Forgets attempts that were never evaluated (refused by another limit, or no capacity). */
+  async release(...ids: number[]): Promise<void> {
+    if (ids.length > 0) await this.db.delete(loginFailures).where(inArray(loginFailures.id, ids));
+  }
+
+  /** Forgets every attempt of a key (a successful login clears its failures). */
+  async clear(key: string): Promise<void> {
+    await this.db.delete(loginFailures).where(eq(loginFailures.keyHash, hashKey(key)));
+  }
+}
