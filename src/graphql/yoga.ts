@@ -6,8 +6,10 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import { clientAddress } from '../http/client-address.ts';
 import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { useOneCredentialFieldPerOperation } from '../modules/auth/credential-fields-rule.ts';
 import type { Services } from '../services.ts';
 import { authenticateHeader, type GraphQLContext } from './context.ts';
 import { renderOfflineGraphiQL, useOfflineGraphiQL } from './graphiql.ts';
@@ -107,6 +109,7 @@ export function createGraphQLServer(deps: YogaDeps) {
         costLimit: { maxCost: 20_000 },
         blockFieldSuggestion: { enabled: false },
       }),
+      useOneCredentialFieldPerOperation(),
     ],
     // HTTP sends the token as a header (from Yoga's Request, or passed as `authorization` by the
     // JSON POST handler); graphql-ws in connectionParams.authorization.
@@ -120,7 +123,7 @@ export function createGraphQLServer(deps: YogaDeps) {
         initial.request?.headers.get('authorization') ??
           initial.authorization ??
           stringOrNull(initial.connectionParams?.authorization),
-        initial.req?.socket.remoteAddress,
+        initial.req ? clientAddress(initial.req, deps.config.trustedProxies) : '',
       ),
   });
 }
