@@ -139,8 +139,15 @@ export class SessionController {
     switch (answer.__typename) {
       case 'AuthPayload':
         return this.complete(readFragment(AuthPayloadFields, answer));
-      case 'ConflictError':
-        return { kind: 'conflict', message: answer.message };
+      // An email that has an account: the same answer as a wrong-password login.
+      case 'InvalidCredentialsError':
+        return { kind: 'invalidCredentials', message: answer.message };
+      case 'RateLimitedError':
+        return {
+          kind: 'rateLimited',
+          message: answer.message,
+          retryAfterSeconds: answer.retryAfterSeconds,
+        };
       case 'ValidationError':
         return { kind: 'validation', field: answer.field, message: answer.message };
     }

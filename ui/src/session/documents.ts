@@ -47,8 +47,12 @@ export const SignupMutation = graphql(
       ... on AuthPayload {
         ...AuthPayloadFields
       }
-      ... on ConflictError {
+      ... on InvalidCredentialsError {
         message
+      }
+      ... on RateLimitedError {
+        message
+        retryAfterSeconds
       }
       ... on ValidationError {
         field

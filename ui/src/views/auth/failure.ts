@@ -37,7 +37,7 @@ export function errorsOf(failure: AuthFailure, knownFields: readonly string[]): 
     case 'rateLimited':
       return {
         fields: {},
-        form: `Too many failed logins for this email. Try again in ${formatWait(failure.retryAfterSeconds)}.`,
+        form: `Too many attempts. Try again in ${formatWait(failure.retryAfterSeconds)}.`,
       };
     case 'invalidCredentials':
       return { fields: {}, form: failure.message || 'Wrong email or password.' };
