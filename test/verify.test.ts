@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.ts';
+import { cryptoRandom } from '../src/lib/ids.ts';
+import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg } from './helpers/factories.ts';
 import { basic, bearer, verifyRequest } from './helpers/http.ts';
@@ -168,14 +170,31 @@ describe('GET /auth/verify', () => {
     );
   });
 
-  it('records lastUsedAt in batches and shows it in apiKeys', async () => {
+  it('records lastUsedAt in batches, due when the clock passes 5 s, and shows it in apiKeys', async () => {
     const { org, tenant, key } = await setup();
-    const statements: string[] = [];
-    const off = server().database.onQuery((q) => statements.push(q));
-    for (let i = 0; i < 20; i++) await verifyRequest(server().url, bearer(key.key));
-    off();
-    expect(statements.filter((s) => /update\s+"?api_keys/i.test(s))).toHaveLength(0);
-    await server().app.services.verify.flushLastUsed();
+    const { verify } = server().app.services;
+    await verify.flushLastUsed();
+    const updates: string[] = [];
+    const off = server().database.onQuery((q) => {
+      if (/update\s+"?api_keys/i.test(q)) updates.push(q);
+    });
+    try {
+      // The clock stands still: however long this takes in real time, no flush is due.
+      for (let i = 0; i < 20; i++) await verifyRequest(server().url, bearer(key.key));
+      await verify.lastUsedSettled();
+      expect(updates).toHaveLength(0);
+      clock.advance(4_999);
+      await verifyRequest(server().url, bearer(key.key));
+      await verify.lastUsedSettled();
+      expect(updates).toHaveLength(0);
+      // 5 s on the clock since the last flush: the next use starts one, for all 22 uses.
+      clock.advance(1);
+      await verifyRequest(server().url, bearer(key.key));
+      await verify.lastUsedSettled();
+      expect(updates).toHaveLength(1);
+    } finally {
+      off();
+    }
     const res = await server().gql(
       'query($t: ID!) { apiKeys(tenantId: $t) { ... on QueryApiKeysSuccess { data { id lastUsedAt } } } }',
       { t: tenant.id },
@@ -188,5 +207,67 @@ describe('GET /auth/verify', () => {
         .toISOString()
         .replace(/\.\d{3}Z$/, 'Z'),
     );
+  });
+
+  it('never reaches the database for a key whose checksum fails', async () => {
+    const { key } = await setup();
+    const statements: string[] = [];
+    const off = server().database.onQuery((q) => statements.push(q));
+    try {
+      for (let i = 0; i < 50; i++) {
+        // A well-formed key with one character of its body changed: the checksum catches it.
+        const body = generateApiKey(cryptoRandom);
+        const typo = `${body.slice(0, 10)}${body[10] === 'a' ? 'b' : 'a'}${body.slice(11)}`;
+        expect((await verifyRequest(server().url, bearer(typo))).status).toBe(401);
+      }
+      const flipped = `${key.key.slice(0, -1)}${key.key.endsWith('A') ? 'B' : 'A'}`;
+      expect((await verifyRequest(server().url, bearer(flipped))).status).toBe(401);
+      expect(statements).toEqual([]);
+      // The check can fail: a well-formed unknown key is looked up.
+      await verifyRequest(server().url, bearer(generateApiKey(cryptoRandom)));
+      expect(statements.length).toBeGreaterThan(0);
+    } finally {
+      off();
+    }
+  });
+
+  it('refuses unknown, revoked, expired and suspended keys byte for byte like a malformed one', async () => {
+    const answer = async (authorization: string) => {
+      const res = await fetch(`${server().url}/auth/verify?scope=metrics:write`, {
+        headers: { authorization },
+      });
+      const headers = Object.fromEntries(
+        [...res.headers].filter(([name]) => name !== 'date').sort(),
+      );
+      return { status: res.status, headers, body: await res.text() };
+    };
+    const reference = await answer(bearer('xag_nope'));
+    expect(reference.status).toBe(401);
+
+    const revoked = await setup();
+    await mutate(
+      'mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }',
+      { id: revoked.key.id },
+      revoked.org.token,
+    );
+    const expiring = await setup(undefined, new Date(clock.now().getTime() + 1_000).toISOString());
+    clock.advance(1_000);
+    const suspended = await setup();
+    await mutate(
+      'mutation($id: ID!) { suspendTenant(id: $id) { __typename } }',
+      { id: suspended.tenant.id },
+      suspended.org.token,
+    );
+    const fromDatabase = {
+      unknown: generateApiKey(cryptoRandom),
+      revoked: revoked.key.key,
+      expired: expiring.key.key,
+      suspended: suspended.key.key,
+    };
+    for (const [cause, key] of Object.entries(fromDatabase)) {
+      // Looked up (first) and cached (second): both the same as the malformed key's answer.
+      expect(await answer(bearer(key)), cause).toEqual(reference);
+      expect(await answer(bearer(key)), `${cause}, cached`).toEqual(reference);
+    }
   });
 });

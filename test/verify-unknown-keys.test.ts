@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/lib/clock.ts';
+import { cryptoRandom } from '../src/lib/ids.ts';
+import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
+import { UnknownKeyLimiter } from '../src/modules/verify/unknown-key-limiter.ts';
+import { useTestServer } from './helpers/app.ts';
+import { createApiKey, createTenant, signupOrg } from './helpers/factories.ts';
+import { bearer } from './helpers/http.ts';
+
+const clock = new ManualClock(new Date());
+// 5 misses at once, then 1 per second, per source; the test client is the trusted proxy.
+const server = useTestServer({
+  overrides: { clock },
+  env: {
+    VERIFY_UNKNOWN_KEY_RATE: '1',
+    VERIFY_UNKNOWN_KEY_BURST: '5',
+    TRUSTED_PROXIES: '127.0.0.1',
+  },
+});
+
+/** /auth/verify as the proxy asks it for the client at `from`. */
+async function verifyFrom(from: string, key: string) {
+  const res = await fetch(`${server().url}/auth/verify?scope=metrics:write`, {
+    headers: { authorization: bearer(key), 'x-forwarded-for': from },
+  });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
+}
+
+const randomKey = () => generateApiKey(cryptoRandom);
+
+/** Counts the key lookups that reach the database while fn runs. */
+async function lookupsDuring(fn: () => Promise<void>): Promise<number> {
+  let lookups = 0;
+  const off = server().database.onQuery((q) => {
+    if (/from "api_keys"/i.test(q) && /"previous_hash" = /i.test(q)) lookups++;
+  });
+  try {
+    await fn();
+  } finally {
+    off();
+  }
+  return lookups;
+}
+
+describe('unknown keys are limited per source', () => {
+  it('answers 429 with Retry-After past the burst, and the database sees only the burst', async () => {
+    const from = '203.0.113.10';
+    const answers: { status: number; retryAfter: string | null; body: string }[] = [];
+    const lookups = await lookupsDuring(async () => {
+      for (let i = 0; i < 50; i++) answers.push(await verifyFrom(from, randomKey()));
+    });
+    expect(lookups).toBe(5);
+    expect(answers.slice(0, 5).map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+    for (const refused of answers.slice(5)) {
+      expect(refused.status).toBe(429);
+      expect(refused.retryAfter).toBe('1');
+      expect(JSON.parse(refused.body)).toEqual({
+        error: 'too_many_requests',
+        message: 'Too many unknown API keys from this address; retry in 1 s',
+      });
+    }
+    // Other sources keep their own budget.
+    expect((await verifyFrom('203.0.113.11', randomKey())).status).toBe(401);
+    // Paid back by time: one more lookup after a second, then refused again.
+    clock.advance(1_000);
+    expect((await verifyFrom(from, randomKey())).status).toBe(401);
+    expect((await verifyFrom(from, randomKey())).status).toBe(429);
+  });
+
+  it('never slows a known key: a cached key is answered while its source is limited', async () => {
+    const org = await signupOrg(server());
+    const tenant = await createTenant(server(), org.token);
+    const key = await createApiKey(server(), org.token, tenant.id);
+    const from = '203.0.113.20';
+    // Known keys looked up again and again (each past the cache TTL) spend nothing.
+    for (let i = 0; i < 10; i++) {
+      expect((await verifyFrom(from, key.key)).status).toBe(200);
+      clock.advance(15_000);
+    }
+    expect((await verifyFrom(from, key.key)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await verifyFrom(from, randomKey())).status).toBe(401);
+    expect((await verifyFrom(from, randomKey())).status).toBe(429);
+    for (let i = 0; i < 20; i++) {
+      const answer = await verifyFrom(from, key.key);
+      expect(answer.status).toBe(200);
+    }
+  });
+
+  it('a repeated unknown key is answered from the negative cache, not counted again', async () => {
+    const from = '203.0.113.30';
+    const same = randomKey();
+    const lookups = await lookupsDuring(async () => {
+      for (let i = 0; i < 20; i++) expect((await verifyFrom(from, same)).status).toBe(401);
+    });
+    expect(lookups).toBe(1);
+    for (let i = 0; i < 4; i++) expect((await verifyFrom(from, randomKey())).status).toBe(401);
+    expect((await verifyFrom(from, randomKey())).status).toBe(429);
+  });
+
+  it('counts an IPv6 /64 as one source', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect((await verifyFrom(`2001:db8:1:2::${i + 1}`, randomKey())).status).toBe(401);
+    }
+    expect((await verifyFrom('2001:db8:1:2:ffff::9', randomKey())).status).toBe(429);
+    expect((await verifyFrom('2001:db8:1:3::1', randomKey())).status).toBe(401);
+  });
+});
+
+describe('UnknownKeyLimiter', () => {
+  it('keeps memory bounded: at most maxSources, and a source paid back is forgotten', () => {
+    const limiterClock = new ManualClock();
+    const limiter = new UnknownKeyLimiter(limiterClock, 10, 20, 1_000);
+    for (let i = 0; i < 100_000; i++) limiter.charge(`198.51.${i >> 8}.${i & 255}`);
+    expect(limiter.size).toBe(1_000);
+    limiterClock.advance(2_000);
+    expect(limiter.retryAfterSeconds('198.51.390.159')).toBe(0);
+    expect(limiter.size).toBe(999);
+  });
+
+  it('concurrent misses go into debt, paid back at the rate', () => {
+    const limiterClock = new ManualClock();
+    const limiter = new UnknownKeyLimiter(limiterClock, 10, 20);
+    // 50 lookups passed the check at once; all turned out unknown.
+    for (let i = 0; i < 50; i++) limiter.charge('a');
+    expect(limiter.retryAfterSeconds('a')).toBe(4); // 30 tokens short, then 1 more: 3.1 s
+    limiterClock.advance(3_100);
+    expect(limiter.retryAfterSeconds('a')).toBe(0);
+  });
+
+  it('rate 0 turns the limit off', () => {
+    const limiter = new UnknownKeyLimiter(new ManualClock(), 0, 1);
+    for (let i = 0; i < 10; i++) limiter.charge('a');
+    expect(limiter.retryAfterSeconds('a')).toBe(0);
+    expect(limiter.size).toBe(0);
+  });
+});
