@@ -43,16 +43,24 @@ const removeGql = (token: string, id: string) => server().gql(REMOVE, { id }, to
 const removeRest = (token: string, id: string) =>
   restAs(server().url, token)('DELETE', `/users/${id}`);
 
+const organisationIds = new Map<string, string>();
+
+/** The organisation's owners, read from the database (its ID is noted while the owner exists). */
 async function ownersOf(org: TestOrg): Promise<string[]> {
-  const [me] = await server()
-    .database.db.select({ org: users.organisationId })
-    .from(users)
-    .where(eq(users.id, org.userId));
+  let organisationId = organisationIds.get(org.userId);
+  if (!organisationId) {
+    const [me] = await server()
+      .database.db.select({ org: users.organisationId })
+      .from(users)
+      .where(eq(users.id, org.userId));
+    organisationId = me!.org;
+    organisationIds.set(org.userId, organisationId);
+  }
   const rows = await server()
     .database.db.select({ id: users.id })
     .from(users)
-    .where(and(eq(users.organisationId, me!.org), eq(users.role, 'owner')));
-  return rows.map((r) => r.id);
+    .where(and(eq(users.organisationId, organisationId), eq(users.role, 'owner')));
+  return rows.map((r) => r.id).sort();
 }
 
 describe('who may add an owner', () => {
@@ -131,6 +139,7 @@ describe('the last owner under concurrency', () => {
     for (let round = 0; round < 4; round++) {
       const org = await signupOrg(server(), `Remove Race ${round}`);
       const second = await addUser(org, 'owner');
+      expect(await ownersOf(org)).toHaveLength(2);
       const results = await Promise.all([
         removeGql(org.token, second.id),
         removeGql(second.token, org.userId),
@@ -148,6 +157,7 @@ describe('the last owner under concurrency', () => {
     for (let round = 0; round < 3; round++) {
       const org = await signupOrg(server(), `Mixed Race ${round}`);
       const second = await addUser(org, 'owner');
+      expect(await ownersOf(org)).toHaveLength(2);
       const [a, b] = await Promise.all([
         removeRest(org.token, second.id),
         removeRest(second.token, org.userId),
@@ -166,6 +176,7 @@ describe('the last owner under concurrency', () => {
 
       const org2 = await signupOrg(server(), `Demote Race ${round}`);
       const other = await addUser(org2, 'owner');
+      expect(await ownersOf(org2)).toHaveLength(2);
       await Promise.all([
         server().gql(
           `mutation($id: ID!) { updateUserRole(id: $id, role: admin) { __typename } }`,
