@@ -4,6 +4,7 @@ import { type Database, openDatabase } from './db/client.ts';
 import { createGraphQLHandler } from './graphql/json-post.ts';
 import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
+import { corsPolicy } from './http/cors.ts';
 import { healthRoutes } from './http/health.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { uiRoutes } from './http/ui.ts';
@@ -52,6 +53,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       databaseUrl: config.databaseUrl,
       pgliteDir: config.pgliteDir,
       poolMax: config.dbPoolMax,
+      deadlines: config.dbDeadlines,
     }));
   const events = new EventBus(database.notifier, logger, database.kind === 'postgres');
 
@@ -76,7 +78,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...verifyRoutes(services.verify, config.trustedProxies),
       ...restRoutes(services, deps),
       ...sessionCookieRoutes(services.auth, deps.clock),
-      { path: '/graphql', handler: createGraphQLHandler(yoga, logger) },
+      {
+        path: '/graphql',
+        handler: createGraphQLHandler(yoga, logger, corsPolicy(config.corsOrigins)),
+      },
       ...healthRoutes(database, () => http.draining),
       ...uiRoutes(),
     ],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { TrustedProxies } from './http/client-address.ts';
+import { parseCorsOrigins } from './http/cors.ts';
 
 /** Where tenants can be placed: a region holds cells, each cell has its ingestion hosts. */
 const cellSchema = z.object({
@@ -45,6 +46,9 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./.data/pglite'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  DB_POOL_WAIT_MS: z.coerce.number().int().min(10).max(120_000).default(2000),
   WORKERS: z
     .string()
     .regex(/^(auto|[1-9][0-9]?)$/, 'WORKERS must be auto or a whole number from 1 to 99')
@@ -54,7 +58,9 @@ const envSchema = z.object({
   JWT_AUDIENCE: z.string().default('xscaler-portal-api'),
   JWT_TTL_S: z.coerce.number().int().min(60).max(86_400).default(3600),
   SESSION_MAX_AGE_S: z.coerce.number().int().min(300).max(2_592_000).default(43_200),
-  GRAPHIQL: boolish.default(true),
+  // Unset: on in development and test, off in production.
+  GRAPHIQL: boolish.optional(),
+  CORS_ORIGINS: z.string().default(''),
   CELLS_FILE: z.string().optional(),
   DEFAULT_REGION: z.string().default('eu-west-1'),
   KEY_CACHE_TTL_S: z.coerce
@@ -89,12 +95,16 @@ export type Config = {
   databaseUrl: string | undefined;
   pgliteDir: string;
   dbPoolMax: number;
+  /** PostgreSQL: a slow statement, connect or wait for a pooled connection fails as unavailable. */
+  dbDeadlines: { statementTimeoutMs: number; connectTimeoutMs: number; poolWaitMs: number };
   /** Server processes sharing the port (node:cluster); more than one needs PostgreSQL. */
   workers: number;
   jwt: { secret: string | undefined; issuer: string; audience: string; ttlSeconds: number };
   /** How long a login lasts, however often its access token is refreshed. */
   sessionMaxAgeSeconds: number;
   graphiql: boolean;
+  /** Origins whose browser pages may call /graphql (exact `scheme://host[:port]`); none = CORS off. */
+  corsOrigins: string[];
   cells: Cell[];
   defaultRegion: string;
   keyCache: { ttlSeconds: number; maxEntries: number };
@@ -148,6 +158,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     throw new ConfigError(`Invalid configuration:\n  TRUSTED_PROXIES: ${(err as Error).message}`);
   }
+  let corsOrigins: string[];
+  try {
+    corsOrigins = parseCorsOrigins(e.CORS_ORIGINS);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  CORS_ORIGINS: ${(err as Error).message}`);
+  }
   const cells = e.CELLS_FILE ? readCells(e.CELLS_FILE) : DEFAULT_CELLS;
   if (!cells.some((c) => c.region === e.DEFAULT_REGION)) {
     const known = [...new Set(cells.map((c) => c.region))].join(', ');
@@ -162,6 +178,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
     dbPoolMax: e.DB_POOL_MAX,
+    dbDeadlines: {
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      poolWaitMs: e.DB_POOL_WAIT_MS,
+    },
     workers,
     jwt: {
       secret: e.JWT_SECRET,
@@ -170,7 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlSeconds: e.JWT_TTL_S,
     },
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_S,
-    graphiql: e.GRAPHIQL,
+    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    corsOrigins,
     cells,
     defaultRegion: e.DEFAULT_REGION,
     keyCache: { ttlSeconds: e.KEY_CACHE_TTL_S, maxEntries: e.KEY_CACHE_MAX_ENTRIES },

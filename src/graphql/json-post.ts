@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendNodeResponse } from '@whatwg-node/server';
 import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
 import { processRegularResult } from 'graphql-yoga';
+import { type CorsPolicy, corsPolicy } from '../http/cors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createErrorMasker, type GraphQLServer, MAX_REQUEST_BYTES } from './yoga.ts';
 
@@ -27,9 +28,15 @@ interface Params {
  * result with errors is shaped by Yoga's own result processor, so every error answer, status
  * and header stays exactly Yoga's.
  */
-export function createGraphQLHandler(yoga: GraphQLServer, logger: Logger) {
+export function createGraphQLHandler(
+  yoga: GraphQLServer,
+  logger: Logger,
+  cors: CorsPolicy = corsPolicy([]),
+) {
   const maskError = createErrorMasker(logger);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Browsers' cross-origin requests (Yoga's own CORS is off: it reflects any Origin).
+    if (cors.handle(req, res)) return;
     const length = plainJsonPostLength(req);
     if (length === null) return yoga(req, res, { req });
     const body = await readBody(req, length);

@@ -1,18 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { InputValidationError } from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { clientAddress } from '../http/client-address.ts';
-import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../lib/errors.ts';
+import {
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnauthenticatedError,
+} from '../lib/errors.ts';
+import { reportFailure } from '../lib/failures.ts';
 import type { Logger } from '../lib/logger.ts';
 import { useOneCredentialFieldPerOperation } from '../modules/auth/credential-fields-rule.ts';
 import type { Services } from '../services.ts';
+import { armorPlugin } from './armor.ts';
 import { authenticateHeader, type GraphQLContext } from './context.ts';
+import { useNestingLimit, useParseErrorCodes } from './document-errors.ts';
+import { unavailableError } from './errors.ts';
 import { renderOfflineGraphiQL, useOfflineGraphiQL } from './graphiql.ts';
+import { useParamJsonErrors } from './param-errors.ts';
 import { schema } from './schema.ts';
 
 export const MAX_REQUEST_BYTES = 100 * 1024;
@@ -23,7 +32,10 @@ export function createErrorMasker(logger: Logger) {
     const original = error instanceof GraphQLError ? error.originalError : error;
     const at = error instanceof GraphQLError ? { path: error.path, nodes: error.nodes } : {};
     if (original === undefined || original === null) return error as Error;
-    if (original instanceof GraphQLError) return original;
+    // A GraphQLError keeps its own words and code; the outer one adds locations and the path
+    // (a bad variable: "Variable \"$v\" got invalid value ...; ID cannot represent ...").
+    if (original instanceof GraphQLError) return error as GraphQLError;
+    if (original instanceof ServiceUnavailableError) return unavailableError(original, at);
     const code =
       original instanceof UnauthenticatedError
         ? 'UNAUTHENTICATED'
@@ -35,15 +47,14 @@ export function createErrorMasker(logger: Logger) {
               ? 'BAD_USER_INPUT'
               : undefined;
     if (code) return new GraphQLError((original as Error).message, { ...at, extensions: { code } });
-    const requestId = randomUUID();
-    logger.error('unexpected error', {
-      requestId,
-      error: String(original),
-      stack: (original as Error).stack,
+    // A lost or overloaded database is "retry", not a bug; a bug is logged under a requestId.
+    const failure = reportFailure(logger, original, {
+      path: error instanceof GraphQLError ? error.path?.join('.') : undefined,
     });
+    if (failure.kind === 'unavailable') return unavailableError(failure.error, at);
     return new GraphQLError('Unexpected error.', {
       ...at,
-      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: failure.requestId },
     });
   };
 }
@@ -95,20 +106,18 @@ export function createGraphQLServer(deps: YogaDeps) {
     // Every GraphiQL asset inlined in the page: it works offline and loads nothing from a CDN.
     renderGraphiQL: renderOfflineGraphiQL,
     landingPage: false,
+    // Yoga's default reflects any Origin; the /graphql door applies CORS_ORIGINS (src/http/cors.ts).
+    cors: false,
     maxRequestBodySize: MAX_REQUEST_BYTES,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(deps.logger) },
-    // Relay-shaped queries are deep (connection -> edges -> node -> relation -> field).
     plugins: [
       useOfflineGraphiQL(() => ({})),
       explainUnsupportedMediaType,
-      EnvelopArmorPlugin({
-        maxDepth: { n: 12 },
-        maxAliases: { n: 20 },
-        maxTokens: { n: 2000 },
-        costLimit: { maxCost: 20_000 },
-        blockFieldSuggestion: { enabled: false },
-      }),
+      useParamJsonErrors(),
+      useNestingLimit(),
+      useParseErrorCodes(),
+      armorPlugin(),
       useOneCredentialFieldPerOperation(),
     ],
     // HTTP sends the token as a header (from Yoga's Request, or passed as `authorization` by the
