@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { withDeadline, withPoolDeadline } from './pool-deadline.ts';
 import { relations } from './relations.ts';
 
 export type Db = PgAsyncDatabase<PgQueryResultHKT, typeof relations>;
@@ -42,9 +43,28 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   pgliteDir: string;
   poolMax: number;
+  /** Deadlines on PostgreSQL (PGlite runs in process, one statement at a time). */
+  deadlines?: Partial<DatabaseDeadlines>;
 }
 
+export interface DatabaseDeadlines {
+  /** statement_timeout of every connection; 0 = none. */
+  statementTimeoutMs: number;
+  /** Opening a connection (TCP, TLS, authentication). */
+  connectTimeoutMs: number;
+  /** Waiting for a pooled connection when every one is held (transactions, locks). */
+  poolWaitMs: number;
+}
+
+export const DEFAULT_DEADLINES: DatabaseDeadlines = {
+  statementTimeoutMs: 5_000,
+  connectTimeoutMs: 5_000,
+  poolWaitMs: 2_000,
+};
+
 const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+/** Longest wait before reconnecting after a lost connection, in seconds (before jitter). */
+const MAX_RECONNECT_DELAY_S = 0.5;
 /** Arbitrary constant shared by all instances: only one migrates at a time. */
 const MIGRATION_LOCK = 7_245_310_001n;
 
@@ -59,20 +79,36 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     listeners.add(listener);
     return () => listeners.delete(listener);
   };
+  const deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolMax, logger, onQuery)
+    ? openPostgres(options.databaseUrl, options.poolMax, deadlines, logger, onQuery)
     : openPglite(options.pgliteDir, logger, onQuery);
 }
 
 async function openPostgres(
   url: string,
   poolMax: number,
+  deadlines: DatabaseDeadlines,
   logger: DrizzleLogger,
   onQuery: Database['onQuery'],
 ): Promise<Database> {
-  const connection = { statement_timeout: 10_000, idle_in_transaction_session_timeout: 10_000 };
-  // A separate one-connection client holds the migration lock for the whole migration.
-  const migrator = postgres(url, { max: 1, onnotice: () => {}, connection });
+  const connect_timeout = deadlines.connectTimeoutMs / 1000;
+  // postgres.js's reconnect delay grows 3^failures / 100 s up to 20 s, and an outage counts many
+  // failures: service would return long after the database. Capped, it returns within a second.
+  const backoff = (retries: number) =>
+    (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, MAX_RECONNECT_DELAY_S);
+  const connection = {
+    statement_timeout: deadlines.statementTimeoutMs,
+    idle_in_transaction_session_timeout: 10_000,
+  };
+  // A separate one-connection client holds the migration lock for the whole migration, which
+  // may wait for another instance's and rewrite big tables: no statement_timeout there.
+  const migrator = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout,
+    connection: { ...connection, statement_timeout: 0 },
+  });
   try {
     await migrator`select pg_advisory_lock(${MIGRATION_LOCK.toString()}::bigint)`;
     await migratePostgres(drizzlePostgres({ client: migrator, relations }), { migrationsFolder });
@@ -81,9 +117,16 @@ async function openPostgres(
     await migrator.end();
   }
 
-  const sql = postgres(url, { max: poolMax, onnotice: () => {}, connection });
+  const sql = postgres(url, {
+    max: poolMax,
+    onnotice: () => {},
+    connect_timeout,
+    backoff,
+    connection,
+  });
+  const pool = withPoolDeadline(sql, deadlines.poolWaitMs);
   const db = drizzlePostgres({
-    client: preparing(sql, MAX_PREPARED_STATEMENTS),
+    client: preparing(pool.sql, MAX_PREPARED_STATEMENTS),
     relations,
     logger,
   }) as unknown as Db;
@@ -120,11 +163,15 @@ async function openPostgres(
         reserved.release();
       }
     },
+    // /readyz: bounded, so a database that stopped answering reads as not ready, not a hang.
     async ping() {
-      await sql`select 1`;
+      await withDeadline(sql`select 1`.execute(), deadlines.connectTimeoutMs);
     },
     onQuery,
-    close: () => sql.end({ timeout: 5 }),
+    async close() {
+      pool.stop();
+      await sql.end({ timeout: 5 });
+    },
   };
 }
 

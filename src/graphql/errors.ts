@@ -1,9 +1,11 @@
+import { type ASTNode, GraphQLError } from 'graphql';
 import {
   ConflictError,
   InvalidCredentialsError,
   NotFoundError,
   PlanLimitExceededError,
   RateLimitedError,
+  type ServiceUnavailableError,
   SessionExpiredError,
   ValidationError,
 } from '../lib/errors.ts';
@@ -70,3 +72,27 @@ builder.objectType(SessionExpiredError, {
   interfaces: [ErrorInterface],
   fields: () => ({}),
 });
+
+/**
+ * A dependency that cannot serve now (the database lost or too slow, a full queue): code
+ * SERVICE_UNAVAILABLE and Retry-After on every media type; the HTTP status is 503 for
+ * `application/graphql-response+json` and 200 for `application/json` (which the GraphQL over
+ * HTTP spec keeps at 200 for every well-formed request). Yoga reads and strips `http`.
+ */
+export function unavailableError(
+  error: ServiceUnavailableError,
+  at: { path?: readonly (string | number)[]; nodes?: readonly ASTNode[] | ASTNode | null },
+): GraphQLError {
+  return new GraphQLError(error.message, {
+    ...at,
+    extensions: {
+      code: 'SERVICE_UNAVAILABLE',
+      retryAfterSeconds: error.retryAfterSeconds,
+      http: {
+        status: 503,
+        spec: true,
+        headers: { 'retry-after': String(error.retryAfterSeconds) },
+      },
+    },
+  });
+}

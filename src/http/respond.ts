@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { reportFailure } from '../lib/failures.ts';
+import type { Logger } from '../lib/logger.ts';
 
 export function sendJson(
   res: ServerResponse,
@@ -25,4 +27,33 @@ export function sendError(
   headers?: Record<string, string>,
 ): void {
   sendJson(res, status, { error, message }, headers);
+}
+
+/** 503 `unavailable` with Retry-After: the same shape on every REST route and /auth/verify. */
+export function sendUnavailable(res: ServerResponse, message: string, retryAfterSeconds = 1): void {
+  sendError(res, 503, 'unavailable', message, { 'retry-after': String(retryAfterSeconds) });
+}
+
+/**
+ * The last catch of the HTTP server: an unusable database answers 503 (logged as a warning),
+ * anything else 500 with the requestId of its error log line.
+ */
+export function sendUnhandled(
+  res: ServerResponse,
+  logger: Logger,
+  err: unknown,
+  where: Record<string, unknown>,
+): void {
+  const failure = reportFailure(logger, err, where);
+  if (res.headersSent) {
+    res.destroy();
+  } else if (failure.kind === 'unavailable') {
+    sendUnavailable(res, failure.error.message, failure.error.retryAfterSeconds);
+  } else {
+    sendJson(res, 500, {
+      error: 'internal',
+      message: 'Unexpected error.',
+      requestId: failure.requestId,
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { clientAddress, rateLimitSubject, type TrustedProxies } from '../../http/client-address.ts';
-import { sendError } from '../../http/respond.ts';
+import { sendError, sendUnavailable } from '../../http/respond.ts';
 import type { Route } from '../../http/server.ts';
 import { isScope } from '../api-keys/scopes.ts';
 import { parseAuthorization } from './credentials.ts';
@@ -52,7 +52,7 @@ export function verifyRoutes(verify: VerifyService, trustedProxies: TrustedProxi
       );
     } catch {
       // Fail closed, and tell the proxy it is us, not the key.
-      sendError(res, 503, 'unavailable', 'Key verification is temporarily unavailable');
+      sendUnavailable(res, 'Key verification is temporarily unavailable; retry shortly');
       return;
     }
     if (verdict.status === 200) {
