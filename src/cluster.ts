@@ -9,19 +9,29 @@ export interface WorkerListening {
   url: string;
 }
 
+/** What the primary tells a worker: retire (stop at once, without a drain delay). */
+export interface PrimaryMessage {
+  type: 'retire';
+}
+
 /**
  * A replacement for a dead worker waits 1 s, doubling up to 30 s while replacements keep dying
  * (a database that is down): a crash loop costs little. A worker that lives a minute resets it.
  */
 const RESTART_DELAY_MS = { first: 1000, max: 30_000 };
 const HEALTHY_AFTER_MS = 60_000;
-/** Workers drain their requests on SIGTERM; one that takes longer than this is killed. */
+/**
+ * Workers drain their requests on SIGTERM; one that takes longer than this past its drain
+ * delay (requests in flight get 10 s, then WebSockets and the database close) is killed.
+ */
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * The primary of `WORKERS` server processes sharing one port (node:cluster hands connections
- * round-robin). It serves nothing itself: it starts the workers, replaces one that dies, and on
- * SIGTERM/SIGINT lets each drain before exiting. Everything that must be shared between workers
+ * round-robin). It serves nothing itself: it starts the workers, replaces one that dies, on
+ * SIGTERM/SIGINT lets each drain before exiting, and on SIGHUP restarts them one at a time
+ * (a new worker listens before an old one stops, so the port never lacks one: new code is
+ * picked up without dropping a request). Everything that must be shared between workers
  * is already shared between instances: PostgreSQL, advisory locks and NOTIFY.
  */
 export function runPrimary(
@@ -39,6 +49,13 @@ export function runPrimary(
   let restartDelayMs = RESTART_DELAY_MS.first;
   const forkedAt = new Map<Worker, number>();
 
+  const stopTimeoutMs = config.shutdownDrainSeconds * 1000 + STOP_TIMEOUT_MS;
+  /** Retired by a rolling restart: already replaced. */
+  const retiring = new Set<Worker>();
+  /** Started by a rolling restart and not listening yet: if it dies, the restart stops. */
+  const candidates = new Set<Worker>();
+  let restarting = false;
+
   const fork = () => {
     const worker = cluster.fork(workerEnv);
     forkedAt.set(worker, Date.now());
@@ -50,11 +67,12 @@ export function runPrimary(
         onListening(message.url);
       }
     });
+    return worker;
   };
 
   cluster.on('exit', (worker, code, signal) => {
     const wasListening = listening.delete(worker);
-    if (stopping) return;
+    if (stopping || retiring.delete(worker) || candidates.delete(worker)) return;
     if (!started && !wasListening) {
       // A worker that cannot start (database unreachable, port taken) will not do better on
       // a retry: fail like a single process would, rather than loop.
@@ -84,7 +102,7 @@ export function runPrimary(
       (worker) =>
         new Promise<boolean>((resolve) => {
           if (worker.isDead()) return resolve(worker.process.exitCode === 0);
-          const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+          const timer = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs);
           // A worker still starting has no handler yet and ends by the signal itself: also clean.
           worker.once('exit', (code, signal) => {
             clearTimeout(timer);
@@ -98,12 +116,67 @@ export function runPrimary(
   };
 
   const onSignal = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the workers skip the rest of their drain delay.
+      for (const worker of liveWorkers()) worker.process.kill('SIGTERM');
+      return;
+    }
     console.log(`${signal} received, stopping ${config.workers} workers`);
     void stopAll(0);
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+
+  const liveWorkers = () =>
+    Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
+
+  /** Resolves true once the worker listens, false if it exits first. */
+  const listeningOf = (worker: Worker) =>
+    new Promise<boolean>((resolve) => {
+      worker.on('message', (message: WorkerListening) => {
+        if (message?.type === 'listening') resolve(true);
+      });
+      worker.once('exit', () => resolve(false));
+    });
+
+  /** Asks a worker to stop at once (its replacement listens already); waits for its exit. */
+  const retire = (worker: Worker) =>
+    new Promise<void>((resolve) => {
+      retiring.add(worker);
+      const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.send({ type: 'retire' } satisfies PrimaryMessage);
+    });
+
+  const rollingRestart = async () => {
+    if (restarting || stopping || !started) return;
+    restarting = true;
+    const old = liveWorkers().filter((w) => !retiring.has(w));
+    console.log(`SIGHUP received, restarting ${old.length} workers one at a time`);
+    let replaced = 0;
+    for (const worker of old) {
+      if (stopping) break;
+      if (worker.isDead()) continue; // died meanwhile: already replaced
+      const fresh = fork();
+      candidates.add(fresh);
+      const ok = await listeningOf(fresh);
+      candidates.delete(fresh);
+      if (!ok) {
+        logger.error('rolling restart: a new worker failed to start; keeping the others', {
+          replaced,
+        });
+        break;
+      }
+      await retire(worker);
+      replaced++;
+    }
+    restarting = false;
+    console.log(`rolling restart done: ${replaced} of ${old.length} workers replaced`);
+  };
+  process.on('SIGHUP', () => void rollingRestart());
 
   for (let i = 0; i < config.workers; i++) fork();
 }

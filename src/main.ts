@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { createApp } from './app.ts';
-import { runPrimary, type WorkerListening } from './cluster.ts';
+import { type PrimaryMessage, runPrimary, type WorkerListening } from './cluster.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './lib/logger.ts';
 
@@ -13,24 +13,37 @@ function announce(config: Config, url: string): void {
 }
 
 async function serve(config: Config): Promise<void> {
-  // Ctrl-C reaches every process of the group: a worker ignores it and drains on the SIGTERM
-  // its primary sends (a worker still starting would otherwise die half-way).
-  if (cluster.isWorker) process.on('SIGINT', () => {});
+  // Ctrl-C and a terminal's hangup reach every process of the group: a worker ignores them; its
+  // primary decides (SIGTERM drains it, a rolling restart retires it).
+  if (cluster.isWorker) {
+    process.on('SIGINT', () => {});
+    process.on('SIGHUP', () => {});
+  }
   const app = await createApp(config);
   const { url } = await app.start();
   if (cluster.isWorker) process.send?.({ type: 'listening', url } satisfies WorkerListening);
   else announce(config, url);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
+  const stop = (why: string, drain = true) => {
+    // A second signal skips the rest of the drain delay.
+    if (stopping) return void app.stop();
     stopping = true;
-    if (cluster.isPrimary) console.log(`${signal} received, shutting down`);
-    await app.stop();
-    process.exit(0);
+    if (cluster.isPrimary) console.log(`${why} received, shutting down`);
+    app.stop({ drain }).then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  if (cluster.isPrimary) process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (cluster.isPrimary) process.on('SIGINT', () => stop('SIGINT'));
+  // Retired in a rolling restart: a replacement already listens, so no load balancer needs notice.
+  process.on('message', (message: PrimaryMessage) => {
+    if (message?.type === 'retire') stop('retire', false);
+  });
 }
 
 async function main() {

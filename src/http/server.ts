@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { Logger } from '../lib/logger.ts';
-import { sendError } from './respond.ts';
+import { ConnectionTracker } from './connections.ts';
+import { answerOddRequests, refuseOddMethod } from './odd-requests.ts';
+import { sendError, sendUnhandled } from './respond.ts';
 
 /** Path and query of a request; the query is parsed only when a handler reads it. */
 export class RequestTarget {
@@ -46,23 +49,32 @@ export interface Route {
 
 export interface HttpServer {
   server: Server;
-  /** Stops accepting, lets requests in flight finish (up to timeoutMs), then closes the rest. */
+  /** True from beginDrain() on: readiness is off and responses close their connections. */
+  readonly draining: boolean;
+  /**
+   * Starts a shutdown without refusing anything: every response from now on says
+   * `Connection: close`, and keep-alive connections left idle are closed.
+   */
+  beginDrain(): void;
+  /**
+   * Drains, stops the listener, lets requests in flight finish (up to timeoutMs), then closes
+   * the HTTP connections left. WebSockets are not touched: their owner closes them.
+   */
   close(timeoutMs?: number): Promise<void>;
 }
+
+/** How long a shutdown waits for requests in flight once the listener is closed. */
+export const IN_FLIGHT_LIMIT_MS = 10_000;
 
 /** One node:http server, five doors: each route is a plain handler chosen by path. */
 export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
   const isPrefix = (r: Route) => r.path.endsWith('/') && r.path !== '/';
   const exact = new Map(routes.filter((r) => !isPrefix(r)).map((r) => [r.path, r.handler]));
   const prefixes = routes.filter(isPrefix);
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
-  const done = () => {
-    inFlight--;
-    if (inFlight === 0) drained?.();
-  };
 
   const server = createServer((req, res) => {
+    connections.track(req, res);
+    if (refuseOddMethod(req, res)) return;
     const url = RequestTarget.of(req.url);
     if (!url) {
       sendError(res, 400, 'bad_request', 'Malformed request URL');
@@ -74,13 +86,7 @@ export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
       sendError(res, 404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       return;
     }
-    inFlight++;
-    res.once('close', done);
-    const fail = (err: unknown) => {
-      logger.error('unhandled error in http handler', { path: url.pathname, error: String(err) });
-      if (!res.headersSent) sendError(res, 500, 'internal', 'Unexpected error.');
-      else res.destroy();
-    };
+    const fail = (err: unknown) => sendUnhandled(res, logger, err, { path: url.pathname });
     try {
       const result = handler(req, res, url);
       if (result) result.catch(fail);
@@ -88,25 +94,46 @@ export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
       fail(err);
     }
   });
+  const connections = new ConnectionTracker(server);
+  answerOddRequests(server, connections);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
 
   return {
     server,
-    async close(timeoutMs = 5_000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      if (inFlight > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => {
-            drained = resolve;
-          }),
-          new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
-        ]);
+    get draining() {
+      return connections.isDraining;
+    },
+    beginDrain() {
+      if (connections.isDraining) return;
+      connections.beginDrain();
+      logger.info('draining: not ready, responses close their connections', {
+        connections: connections.size,
+        inFlight: connections.inFlight,
+      });
+    },
+    async close(timeoutMs = IN_FLIGHT_LIMIT_MS) {
+      this.beginDrain();
+      // net.Server's close only stops the listener. node:http's own close() also destroys every
+      // connection without a request at once, resetting the next request a client is already
+      // sending on a keep-alive connection: idle connections are retired by the drain instead.
+      if (server.listening) netServerClose.call(server);
+      logger.info('listener closed; finishing requests in flight', {
+        connections: connections.size,
+        inFlight: connections.inFlight,
+      });
+      if (!(await connections.settled(timeoutMs))) {
+        logger.warn('shutdown: closing connections still busy', {
+          afterMs: timeoutMs,
+          inFlight: connections.inFlight,
+        });
       }
-      server.closeAllConnections();
-      await closed;
+      connections.destroyAll();
+      // Nothing idle is left to reset now; this also stops node:http's timeout checks.
+      server.close();
     },
   };
 }
+
+const netServerClose = NetServer.prototype.close;
