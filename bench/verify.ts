@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { cryptoRandom } from '../src/lib/ids.ts';
+import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
 import { createScratchDatabase } from './lib/database.ts';
 import { formatTable } from './lib/load.ts';
 import { startTarget } from './lib/target.ts';
@@ -109,10 +111,87 @@ export async function benchVerify() {
     const uncachedRatio = uncached.requestsPerSecond / lookup.requestsPerSecond;
     console.log(`cached verify / bare handler:    ${cachedRatio.toFixed(2)} (target >= 0.8)`);
     console.log(`uncached verify / PK lookup:     ${uncachedRatio.toFixed(2)} (target >= 0.7)`);
-    return { results, cachedRatio, uncachedRatio };
+    const flood = await benchUnknownKeyFlood(database.url, durationS, connections);
+    return { results, cachedRatio, uncachedRatio, flood };
   } finally {
     await database.drop();
   }
+}
+
+/**
+ * A flood of well-formed random keys (valid checksum, no such key) from one source, against a
+ * portal in this process so its database statements can be counted exactly (drizzle's query
+ * log): with the limit off (VERIFY_UNKNOWN_KEY_RATE=0, as before the limit existed) and at the
+ * defaults. Per source the limit allows its burst, then its rate; N sources, N times that.
+ */
+async function benchUnknownKeyFlood(databaseUrl: string, durationS: number, connections: number) {
+  const keys = Array.from({ length: 100_000 }, () => generateApiKey(cryptoRandom));
+  const rows: { name: string; rps: number; statementsPerS: number; s401: number; s429: number }[] =
+    [];
+  const settings: [string, Record<string, string>][] = [
+    ['limit off (VERIFY_UNKNOWN_KEY_RATE=0)', { VERIFY_UNKNOWN_KEY_RATE: '0' }],
+    ['defaults (10/s, burst 100, per source)', {}],
+  ];
+  for (const [name, env] of settings) {
+    const app = await createApp(
+      loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: databaseUrl,
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        LOG_LEVEL: 'silent',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        ...env,
+      }),
+    );
+    const { url } = await app.start();
+    let statements = 0;
+    const off = app.database.onQuery(() => {
+      statements++;
+    });
+    try {
+      let i = 0;
+      const result = await autocannon({
+        url: `${url}/auth/verify?scope=metrics:write`,
+        connections,
+        duration: durationS,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => ({
+              ...request,
+              headers: { ...request.headers, authorization: `Bearer ${keys[i++ % keys.length]}` },
+            }),
+          },
+        ],
+      });
+      const byStatus = (code: string) =>
+        (result.statusCodeStats as Record<string, { count: number } | undefined>)[code]?.count ?? 0;
+      rows.push({
+        name,
+        rps: result.requests.total / result.duration,
+        statementsPerS: statements / result.duration,
+        s401: byStatus('401'),
+        s429: byStatus('429'),
+      });
+    } finally {
+      off();
+      await app.stop();
+    }
+  }
+  console.log(
+    formatTable(
+      ['unknown-key flood, one source', 'req/s', 'db statements/s', '401', '429'],
+      rows.map((r) => [
+        r.name,
+        r.rps.toFixed(0),
+        r.statementsPerS.toFixed(1),
+        String(r.s401),
+        String(r.s429),
+      ]),
+    ),
+  );
+  return rows;
 }
 
 /** 1,000 keys over 20 tenants of one scale-plan organisation, created through the services. */

@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/lib/clock.ts';
+import { cryptoRandom } from '../src/lib/ids.ts';
+import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg } from './helpers/factories.ts';
 import { basic, bearer } from './helpers/http.ts';
@@ -16,7 +19,15 @@ const hasNginx = spawnSync(NGINX, ['-v']).status === 0;
 if (!hasNginx && process.env.CI)
   throw new Error(`nginx not found at ${NGINX}; .ci/run installs it`);
 
-const server = useTestServer();
+// nginx (on 127.0.0.1) passes the client's address in X-Forwarded-For; the portal trusts it.
+const server = useTestServer({
+  overrides: { clock: new ManualClock(new Date()) },
+  env: {
+    TRUSTED_PROXIES: '127.0.0.1',
+    VERIFY_UNKNOWN_KEY_RATE: '1',
+    VERIFY_UNKNOWN_KEY_BURST: '5',
+  },
+});
 
 /** What reached the backend behind nginx. */
 interface Received {
@@ -154,6 +165,26 @@ http {
     expect((await push('/api/v1/push', undefined)).status).toBe(401);
     expect(received.length).toBe(before);
     expect((await push('/api/v1/push', basic(tenant.id, metricsOnly.key))).status).toBe(204);
+  });
+
+  it('answers a client flooding unknown keys 429 with Retry-After; its cached key and others pass', async () => {
+    const org = await signupOrg(server());
+    const tenant = await createTenant(server(), org.token);
+    const key = await createApiKey(server(), org.token, tenant.id);
+    // Loopback is trusted here, so the address a client names is the one the portal counts.
+    const from = { 'x-forwarded-for': '203.0.113.50' };
+    expect((await push('/api/v1/push', bearer(key.key), from)).status).toBe(204);
+    const before = received.length;
+    const unknown = () => bearer(generateApiKey(cryptoRandom));
+    for (let i = 0; i < 5; i++)
+      expect((await push('/api/v1/push', unknown(), from)).status).toBe(401);
+    const limited = await push('/api/v1/push', unknown(), from);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(received.length).toBe(before);
+    expect((await push('/api/v1/push', bearer(key.key), from)).status).toBe(204);
+    const other = { 'x-forwarded-for': '203.0.113.51' };
+    expect((await push('/api/v1/push', unknown(), other)).status).toBe(401);
   });
 });
 
