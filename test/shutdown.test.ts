@@ -1,45 +1,193 @@
-import { request } from 'node:http';
+import { once } from 'node:events';
+import { Agent, type IncomingHttpHeaders, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { startTestServer } from './helpers/app.ts';
+import WebSocket from 'ws';
+import { startTestServer, type TestServer } from './helpers/app.ts';
 import { signupOrg } from './helpers/factories.ts';
+import { captureLog } from './helpers/log-capture.ts';
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  socket: Socket;
+}
+
+/**
+ * A GraphQL POST whose body is sent in two parts: `received` resolves once the server has the
+ * request (its 'request' event), `finish()` sends the rest.
+ */
+function halfSentQuery(server: TestServer, token: string, agent: Agent) {
+  const body = JSON.stringify({ query: '{ tenants { edges { node { id } } } }' });
+  const received = once(server.app.http.server, 'request');
+  let socket!: Socket;
+  const req = request(`${server.url}/graphql`, {
+    agent,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      authorization: `Bearer ${token}`,
+    },
+  });
+  req.on('socket', (s) => {
+    socket = s as Socket;
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, socket }),
+      );
+    });
+    req.on('error', reject);
+  });
+  req.write(body.slice(0, 10));
+  return { received, answer, finish: () => req.end(body.slice(10)) };
+}
+
+function get(url: string, agent: Agent): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, socket: req.socket! }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Resolves with the error code of a TCP connection attempt (undefined if it connects). */
+function connectError(url: string): Promise<string | undefined> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+  });
+}
+
+/** A graphql-ws connection, acknowledged; `closed` resolves with the server's close code. */
+async function openGraphQLSocket(url: string, token: string) {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  await once(ws, 'open');
+  ws.send(
+    JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+  );
+  const [ack] = await once(ws, 'message');
+  expect(JSON.parse(String(ack)).type).toBe('connection_ack');
+  return { ws, closed };
+}
+
+const isClosed = (socket: Socket) =>
+  socket.destroyed ? Promise.resolve() : once(socket, 'close').then(() => {});
 
 describe('graceful stop', () => {
-  it('lets a request in flight finish before the database closes', async () => {
-    const server = await startTestServer();
+  it('lets a request in flight finish after the listener closed, answering Connection: close', async () => {
+    const log = captureLog();
+    const server = await startTestServer({ overrides: { logger: log.logger } });
     const org = await signupOrg(server);
-    const body = JSON.stringify({ query: '{ tenants { edges { node { id } } } }' });
-    const { port } = new URL(server.url);
-    // Send the headers and half the body, stop the app, then send the rest.
-    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/graphql',
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            authorization: `Bearer ${org.token}`,
-          },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (d) => {
-            text += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
-      );
-      req.on('error', reject);
-      req.write(body.slice(0, 10));
-      setTimeout(() => req.end(body.slice(10)), 300);
-    });
-    await new Promise((r) => setTimeout(r, 100));
+    const agent = new Agent({ keepAlive: true });
+    const query = halfSentQuery(server, org.token, agent);
+    await query.received;
+
     const stopped = server.stop();
-    const res = await answer;
-    await stopped;
+    await log.next(/^listener closed/);
+    expect(await connectError(server.url)).toBe('ECONNREFUSED');
+    query.finish();
+    const res = await query.answer;
     expect(res.status).toBe(200);
+    expect(res.headers.connection).toBe('close');
     expect(JSON.parse(res.text)).toEqual({ data: { tenants: { edges: [] } } });
+    await stopped;
+    agent.destroy();
+  });
+
+  it('does not reset a request already sent on a connection that looked idle', async () => {
+    const server = await startTestServer();
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (d) => {
+      received += d;
+    });
+    const ask = () => socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+    await once(socket, 'connect');
+    ask();
+    while (!received.endsWith('{"status":"ok"}')) await once(socket, 'data');
+
+    // The next request leaves before stop() in the same turn: the server has not read it yet,
+    // so the connection still looks idle. Destroying idle connections would reset it.
+    ask();
+    const stopped = server.stop();
+    await once(socket, 'close');
+    await stopped;
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(2);
+    expect(answers[0]).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*Connection: keep-alive/i);
+    expect(answers[1]).toMatch(
+      /^HTTP\/1\.1 200 OK[\s\S]*Connection: close[\s\S]*\{"status":"ok"\}$/i,
+    );
+  });
+
+  it('drains for SHUTDOWN_DRAIN_S: not ready, Connection: close, idle connections closed, WebSockets get 1001 at the end', async () => {
+    const log = captureLog();
+    const server = await startTestServer({
+      env: { SHUTDOWN_DRAIN_S: '600' },
+      overrides: { logger: log.logger },
+    });
+    const org = await signupOrg(server);
+    const idleAgent = new Agent({ keepAlive: true });
+    const before = await get(`${server.url}/healthz`, idleAgent);
+    expect(before.headers.connection).toBe('keep-alive');
+    const busyAgent = new Agent({ keepAlive: true });
+    const query = halfSentQuery(server, org.token, busyAgent);
+    await query.received;
+    const socket = await openGraphQLSocket(server.url, org.token);
+
+    const stopped = server.stop();
+    await log.next(/^shutdown: draining/);
+    // The load balancer's health check fails at once; liveness stays.
+    const freshAgent = new Agent({ keepAlive: true });
+    const ready = await get(`${server.url}/readyz`, freshAgent);
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.text)).toMatchObject({ status: 'draining' });
+    expect(ready.headers.connection).toBe('close');
+    await isClosed(ready.socket);
+    expect((await get(`${server.url}/healthz`, freshAgent)).status).toBe(200);
+    // Requests are still served, each on a connection that closes after it.
+    const during = await get(`${server.url}/healthz`, freshAgent);
+    expect(during.status).toBe(200);
+    expect(during.headers.connection).toBe('close');
+    await isClosed(during.socket);
+    // The keep-alive connection left idle since before the stop is closed by the server.
+    await isClosed(before.socket);
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+
+    // A request in flight at the stop gets Connection: close too.
+    query.finish();
+    const answer = await query.answer;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+
+    // A second stop (a second SIGTERM) skips the rest of the delay; then WebSockets get 1001.
+    void server.app.stop();
+    expect(await socket.closed).toBe(1001);
+    await stopped;
+    expect(await connectError(server.url)).toBe('ECONNREFUSED');
+    for (const agent of [idleAgent, busyAgent, freshAgent]) agent.destroy();
   });
 });
