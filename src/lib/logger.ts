@@ -11,7 +11,7 @@ export interface Logger {
 
 export function createLogger(
   level: LogLevel,
-  write = (line: string) => process.stderr.write(line),
+  write: (line: string) => void = (line) => void process.stderr.write(line),
 ): Logger {
   const emit = (at: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (order[at] < order[level]) return;
