@@ -15,7 +15,7 @@ export class PoolTimeoutError extends Error {
   }
 }
 
-/** postgres.js's Query: `state` is set when a connection takes it (internal, stable in 3.4). */
+/** postgres.js's Query: `state` (null until a connection takes it) is internal, stable in 3.4. */
 interface QueuedQuery {
   state?: unknown;
   executed?: boolean;
@@ -35,7 +35,7 @@ export function withPoolDeadline(sql: postgres.Sql, waitMs: number): DeadlinedPo
     () => {
       const now = performance.now();
       for (const [query, deadline] of waiting) {
-        if (query.state !== undefined) {
+        if (query.state != null) {
           waiting.delete(query); // running: statement_timeout takes over
         } else if (now >= deadline && query.executed) {
           waiting.delete(query);
