@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'usage-sync': async () => (await import('./usage-sync.ts')).benchUsageSync(),
   'usage-fanout': async () => (await import('./usage-fanout.ts')).benchUsageFanout(),
   ui: async () => (await import('./ui.ts')).benchUi(),
+  soak: async () => (await import('./soak.ts')).benchSoak(),
 };
 
 async function main(names: string[]): Promise<void> {

@@ -165,7 +165,17 @@ function wrongBody(rnd: Random, op: Operation): string | Buffer {
       const field = rnd.pick(fields);
       // Never a value of the right type: a valid change must not slip in (the valid bodies
       // carry the owner's real password).
-      const wrong = rnd.pick([null, 12, [], {}, true, [rnd.junk(3)], { value: rnd.junk(3) }]);
+      // (null only where the field is required: an optional field's null is its default.)
+      const required = (op.body as { required?: string[] } | undefined)?.required ?? [];
+      const wrong = rnd.pick([
+        ...(required.includes(field) ? [null] : []),
+        12,
+        [],
+        {},
+        true,
+        [rnd.junk(3)],
+        { value: rnd.junk(3) },
+      ]);
       return JSON.stringify({ ...valid, [field]: wrong });
     }
   }
