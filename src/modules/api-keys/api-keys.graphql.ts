@@ -4,6 +4,7 @@ import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../li
 import { hostsOf } from '../tenants/cells.ts';
 import type { IssuedApiKey } from './api-keys.service.ts';
 import { buildClientConfig, type ClientConfig } from './client-config.ts';
+import { MAX_KEYS_LISTED } from './key-listing.ts';
 import { API_KEY_STATUSES } from './key-status.ts';
 import { SCOPES } from './scopes.ts';
 
@@ -83,14 +84,23 @@ const IssuedApiKeyRef = builder.objectRef<IssuedApiKey>('IssuedApiKey').implemen
   }),
 });
 
+/** Shared by `apiKeys` and `Tenant.apiKeys`. */
+export const keyListArgs = builder.args((t) => ({
+  includeRevoked: t.boolean({
+    defaultValue: true,
+    description: `false: live keys only. Otherwise revoked keys follow, newest revocation first, up to ${MAX_KEYS_LISTED} keys in all (every live key always fits).`,
+  }),
+}));
+
 builder.queryFields((t) => ({
   apiKeys: t.field({
     type: [ApiKeyRef],
-    description: "A tenant's keys, oldest first, revoked ones included.",
+    description: `A tenant's keys: live ones oldest first, then revoked ones, most recently revoked first; at most ${MAX_KEYS_LISTED}.`,
     authScopes: { authenticated: true },
     errors: { types: [NotFoundError] },
-    args: { tenantId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.apiKeys.list(sessionOf(ctx), String(args.tenantId)),
+    args: { tenantId: t.arg.id({ required: true }), ...keyListArgs },
+    resolve: (_root, args, ctx) =>
+      ctx.services.apiKeys.list(sessionOf(ctx), String(args.tenantId), args),
   }),
 }));
 

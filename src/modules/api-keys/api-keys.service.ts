@@ -11,6 +11,7 @@ import { PLAN_LIMITS } from '../organisations/plans.ts';
 import type { TenantsService } from '../tenants/tenants.service.ts';
 import { createApiKeySchema, rollApiKeySchema } from './api-keys.schemas.ts';
 import { displayPrefix, generateApiKey, hashApiKey } from './key-format.ts';
+import { type KeyListOptions, keyListQuery } from './key-listing.ts';
 import { type ApiKeyStatus, apiKeyStatus } from './key-status.ts';
 import { DEFAULT_SCOPES } from './scopes.ts';
 
@@ -53,13 +54,15 @@ export function createApiKeysService(
       key: Pick<ApiKeyRow, 'revokedAt' | 'expiresAt' | 'previousExpiresAt'>,
     ): ApiKeyStatus => apiKeyStatus(key, clock.now()),
 
-    async list(session: Session, tenantId: string): Promise<ApiKeyRow[]> {
-      await tenantsService.get(session, tenantId);
-      return db
-        .select()
-        .from(apiKeys)
-        .where(eq(apiKeys.tenantId, tenantId))
-        .orderBy(apiKeys.createdAt, apiKeys.id);
+    /** Live keys, then the most recently revoked, at most MAX_KEYS_LISTED (key-listing.ts). */
+    async list(
+      session: Session,
+      tenantId: string,
+      options: KeyListOptions = {},
+    ): Promise<ApiKeyRow[]> {
+      const tenant = await tenantsService.get(session, tenantId);
+      const { where, ...query } = keyListQuery(options);
+      return db.query.apiKeys.findMany({ where: { tenantId: tenant.id, ...where }, ...query });
     },
 
     async create(session: Session, tenantId: string, input: unknown): Promise<IssuedApiKey> {

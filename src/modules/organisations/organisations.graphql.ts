@@ -8,6 +8,7 @@ import {
 } from '../../lib/errors.ts';
 import { ROLES } from '../auth/session.ts';
 import { BILLING_PLANS, PLAN_LIMITS, type PlanLimits } from './plans.ts';
+import { MAX_USERS_PER_ORGANISATION } from './users.service.ts';
 
 export const RoleEnum = builder.enumType('Role', {
   description: 'owner and admin change things; viewer only reads.',
@@ -50,7 +51,10 @@ export const OrganisationRef = builder.drizzleObject('organisations', {
       resolve: (org) => PLAN_LIMITS[org.billingPlan],
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    users: t.relation('users', { query: { orderBy: { createdAt: 'asc', id: 'asc' } } }),
+    users: t.relation('users', {
+      description: `Oldest first; an organisation has at most ${MAX_USERS_PER_ORGANISATION} users.`,
+      query: { orderBy: { createdAt: 'asc', id: 'asc' }, limit: MAX_USERS_PER_ORGANISATION },
+    }),
   }),
 });
 
@@ -99,7 +103,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createUser: t.field({
     type: UserRef,
-    description: 'Owners and admins add users; only owners add owners.',
+    description: `Owners and admins add users; only owners add owners. At most ${MAX_USERS_PER_ORGANISATION} users per organisation (ConflictError).`,
     authScopes: { authenticated: true },
     errors: { types: [ValidationError, ConflictError], directResult: true },
     args: {

@@ -12,6 +12,9 @@ import { lockOrganisationPlan } from './plan-lock.ts';
 
 export type UsersService = ReturnType<typeof createUsersService>;
 
+/** Users one organisation may have: the users list is one answer, so it stays bounded. */
+export const MAX_USERS_PER_ORGANISATION = 500;
+
 export function createUsersService({ db, clock, random }: Deps) {
   const findInOrg = async (session: Session, userId: string) => {
     if (!isPlausibleId(userId)) throw new NotFoundError('User', userId.slice(0, 200));
@@ -30,12 +33,14 @@ export function createUsersService({ db, clock, random }: Deps) {
       return { id: userId, organisationId: session.organisationId };
     },
 
+    /** Oldest first; at most MAX_USERS_PER_ORGANISATION, which create keeps the organisation to. */
     list(session: Session): Promise<UserRow[]> {
       return db
         .select()
         .from(users)
         .where(eq(users.organisationId, session.organisationId))
-        .orderBy(users.createdAt, users.id);
+        .orderBy(users.createdAt, users.id)
+        .limit(MAX_USERS_PER_ORGANISATION);
     },
 
     me: (session: Session) => findInOrg(session, session.userId),
@@ -47,19 +52,34 @@ export function createUsersService({ db, clock, random }: Deps) {
       if (role === 'owner' && session.role !== 'owner')
         throw new ForbiddenError('Only an owner can add an owner');
       const now = clock.now();
-      const [row] = await db
-        .insert(users)
-        .values({
-          id: newId('usr', random),
-          organisationId: session.organisationId,
-          email,
-          passwordHash: await hashPassword(password),
-          role,
-          createdAt: now,
-          passwordChangedAt: now,
-        })
-        .onConflictDoNothing()
-        .returning();
+      const passwordHash = await hashPassword(password);
+      const row = await db.transaction(async (tx) => {
+        // Counted under the organisation lock, so concurrent adds cannot pass the cap together.
+        await lockOrganisationPlan(tx, session.organisationId);
+        const [members] = await tx
+          .select({ n: count() })
+          .from(users)
+          .where(eq(users.organisationId, session.organisationId));
+        if ((members?.n ?? 0) >= MAX_USERS_PER_ORGANISATION) {
+          throw new ConflictError(
+            `An organisation has at most ${MAX_USERS_PER_ORGANISATION} users; remove one first`,
+          );
+        }
+        const [inserted] = await tx
+          .insert(users)
+          .values({
+            id: newId('usr', random),
+            organisationId: session.organisationId,
+            email,
+            passwordHash,
+            role,
+            createdAt: now,
+            passwordChangedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning();
+        return inserted;
+      });
       if (!row) throw new ConflictError('An account with this email already exists');
       await recordAudit(db, session, 'user.created', row.id);
       return row;

@@ -7,6 +7,7 @@ import type { Services } from '../../services.ts';
 import { createApiKeySchema, rollApiKeySchema } from '../api-keys/api-keys.schemas.ts';
 import type { IssuedApiKey } from '../api-keys/api-keys.service.ts';
 import { buildClientConfig } from '../api-keys/client-config.ts';
+import { MAX_KEYS_LISTED } from '../api-keys/key-listing.ts';
 import type { Session } from '../auth/session.ts';
 import { hostsOf } from '../tenants/cells.ts';
 import { PLAN_LIMIT_STATUS } from './errors.ts';
@@ -89,6 +90,14 @@ const rollBody = z.strictObject({
   grace_period_seconds: rollApiKeySchema.shape.gracePeriodSeconds,
 });
 
+const listQuery = z.strictObject({
+  include_revoked: z
+    .enum(['true', 'false'], 'must be true or false')
+    .transform((v) => v === 'true')
+    .optional()
+    .meta({ description: 'false: live keys only (default true).' }),
+});
+
 export function keyRoutes({ apiKeys }: Services, config: Config): RestRoute[] {
   /** The path names the tenant: a key of another tenant is not found under it. */
   const keyUnder = async (session: Session, tenantId: string, keyId: string) => {
@@ -120,11 +129,14 @@ export function keyRoutes({ apiKeys }: Services, config: Config): RestRoute[] {
       method: 'GET',
       path: '/tenants/{id}/keys',
       tag: 'API keys',
-      summary: "The tenant's keys, oldest first, revoked ones included; prefixes only.",
+      summary: `The tenant's keys, prefixes only: live ones oldest first, then revoked ones, newest revocation first; at most ${MAX_KEYS_LISTED}.`,
       auth: true,
+      query: listQuery,
       response: z.array(apiKeyResponse),
-      handle: async ({ session, params }) =>
-        (await apiKeys.list(session, params.id!)).map(presentApiKey),
+      handle: async ({ session, params, query }) =>
+        (await apiKeys.list(session, params.id!, { includeRevoked: query.include_revoked })).map(
+          presentApiKey,
+        ),
     }),
     defineRoute({
       method: 'DELETE',

@@ -4,6 +4,7 @@ import type { TenantRow } from '../../db/schema.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
 import type { Services } from '../../services.ts';
 import { hostsOf } from '../tenants/cells.ts';
+import { MAX_TENANTS_LISTED } from '../tenants/tenant-listing.ts';
 import {
   createTenantSchema,
   ENVIRONMENTS,
@@ -82,7 +83,7 @@ export function tenantRoutes({ tenants }: Services, config: Config): RestRoute[]
       method: 'GET',
       path: '/tenants',
       tag: 'Tenants',
-      summary: "The organisation's live tenants, oldest first.",
+      summary: `The organisation's live tenants, oldest first: all of them (at most ${MAX_TENANTS_LISTED}, the largest plan's limit).`,
       auth: true,
       query: listQuery,
       response: z.array(tenantResponse),

@@ -6,6 +6,7 @@ import { createUserSchema } from '../auth/auth.schemas.ts';
 import { ROLES } from '../auth/session.ts';
 import { changePlanSchema } from '../organisations/organisations.schemas.ts';
 import { BILLING_PLANS, PLAN_LIMITS } from '../organisations/plans.ts';
+import { MAX_USERS_PER_ORGANISATION } from '../organisations/users.service.ts';
 import { PLAN_LIMIT_STATUS } from './errors.ts';
 import { defineRoute, type RestRoute } from './rest-router.ts';
 import { timestampResponse } from './wire.ts';
@@ -66,7 +67,7 @@ export function userRoutes({ users, organisations }: Services): RestRoute[] {
       method: 'GET',
       path: '/users',
       tag: 'Users',
-      summary: "The organisation's users.",
+      summary: `The organisation's users, oldest first (at most ${MAX_USERS_PER_ORGANISATION}: the most an organisation may have).`,
       auth: true,
       response: z.array(userResponse),
       handle: async ({ session }) => (await users.list(session)).map(presentUser),
@@ -75,7 +76,7 @@ export function userRoutes({ users, organisations }: Services): RestRoute[] {
       method: 'POST',
       path: '/users',
       tag: 'Users',
-      summary: 'Add a user (owners and admins; only owners add owners).',
+      summary: `Add a user (owners and admins; only owners add owners); 409 past ${MAX_USERS_PER_ORGANISATION} users.`,
       auth: true,
       body: createUserBody,
       status: 201,

@@ -1,8 +1,9 @@
 import { builder } from '../../graphql/builder.ts';
 import { sessionOf } from '../../graphql/context.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
-import { ClientConfigRef } from '../api-keys/api-keys.graphql.ts';
+import { ClientConfigRef, keyListArgs } from '../api-keys/api-keys.graphql.ts';
 import { API_KEY_PLACEHOLDER, buildClientConfig } from '../api-keys/client-config.ts';
+import { keyListQuery, MAX_KEYS_LISTED } from '../api-keys/key-listing.ts';
 import { DEFAULT_SCOPES } from '../api-keys/scopes.ts';
 import { hostsOf, regionsOf } from './cells.ts';
 import { ENVIRONMENTS, visibleStatus } from './tenants.schemas.ts';
@@ -60,8 +61,9 @@ export const TenantRef = builder.drizzleObject('tenants', {
         }),
     }),
     apiKeys: t.relation('apiKeys', {
-      description: 'Every key of the tenant, revoked ones included; never the secret.',
-      query: { orderBy: { createdAt: 'asc', id: 'asc' } },
+      description: `The tenant's keys, never the secret: live ones oldest first, then revoked ones, most recently revoked first; at most ${MAX_KEYS_LISTED}.`,
+      args: keyListArgs,
+      query: (args) => keyListQuery(args),
     }),
   }),
 });
@@ -95,7 +97,7 @@ builder.queryFields((t) => ({
   tenants: t.drizzleConnection({
     type: 'tenants',
     description:
-      "The organisation's live tenants, oldest first; `search` matches display name or ID.",
+      "The organisation's live tenants, oldest first; `search` matches display name or ID. `first` defaults to 20; a larger `first` than 100 is served as 100 (follow `pageInfo`).",
     authScopes: { authenticated: true },
     args: {
       environment: t.arg({ type: EnvironmentEnum }),

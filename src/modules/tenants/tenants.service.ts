@@ -10,6 +10,7 @@ import { lockOrganisationPlan } from '../organisations/plan-lock.ts';
 import { PLAN_LIMITS } from '../organisations/plans.ts';
 import { cellsOfRegion, pickCell } from './cells.ts';
 import { generateTenantId } from './tenant-id.ts';
+import { MAX_TENANTS_LISTED } from './tenant-listing.ts';
 import {
   containsPattern,
   createTenantSchema,
@@ -109,6 +110,7 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
       return db.query.tenants.findMany({
         where: this.listFilter(session, filter),
         orderBy: { createdAt: 'asc', id: 'asc' },
+        limit: MAX_TENANTS_LISTED,
       });
     },
 
