@@ -1,30 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/database.ts';
 import { uniqueEmail } from './helpers/factories.ts';
 import { type PortalProcess, spawnPortal, waitFor } from './helpers/process.ts';
 import { restCall } from './helpers/rest.ts';
-
-/** The workers of a primary: its child processes running the portal (not tsx's esbuild). */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid), '-f', 'src/main.ts'], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return []; // pgrep exits 1 when there are none
-  }
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { childrenOf, isAlive } from './helpers/workers.ts';
 
 /**
  * A GraphQL POST on a connection of its own (`connection: close`): the cluster hands connections
