@@ -1,5 +1,5 @@
 import { createClient } from 'graphql-ws';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { ManualClock } from '../src/lib/clock.ts';
 import { useTestServer } from './helpers/app.ts';
@@ -18,6 +18,9 @@ import { PASSWORD, uniqueEmail } from './helpers/factories.ts';
  * a trusted proxy (TRUSTED_PROXIES); IPv6 per /64. Then the per-account limit across
  * addresses, with its capped backoff that never holds back an address the owner used.
  */
+// Each checked password is a full scrypt: slow on a busy CI machine.
+vi.setConfig({ testTimeout: 240_000 });
+
 const clock = new ManualClock(new Date('2026-06-18T10:00:00Z'));
 const server = useTestServer({ env: { TRUSTED_PROXIES: '127.0.0.1' }, overrides: { clock } });
 

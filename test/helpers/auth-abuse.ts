@@ -12,6 +12,7 @@ export interface From {
   /** The socket's own source address (any 127.x.y.z reaches a server on 127.0.0.1). */
   localAddress?: string;
   token?: string;
+  headers?: Record<string, string>;
 }
 
 // Enough sockets for 50 requests in flight at once: the concurrency is real, not queued here.
@@ -21,6 +22,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 export function postJson(baseUrl: string, path: string, body: unknown, from: From = {}) {
   const payload = Buffer.from(JSON.stringify(body));
   const headers: Record<string, string> = {
+    ...from.headers,
     'content-type': 'application/json',
     'content-length': String(payload.length),
   };
@@ -87,3 +89,11 @@ export function tally(replies: Reply[]): Record<string, number> {
   }
   return counts;
 }
+
+/** A GraphQL operation over POST from a chosen source; the JSON body and status. */
+export const gqlFrom = (
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  from?: From,
+) => postJson(url, '/graphql', { query, variables }, from);

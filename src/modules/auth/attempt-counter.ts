@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { and, desc, eq, gt, inArray, lte } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { loginFailures } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
+import type { Tx } from '../../lib/deps.ts';
 
 /**
  * When a key may try again, from the other attempts of the key inside the window (newest
@@ -54,11 +55,14 @@ export const hashKey = (key: string) => createHash('sha256').update(key).digest(
 
 export type Taken = { ok: true; id: number } | { ok: false; retryAfterSeconds: number };
 
+/** The two-int advisory lock space of attempts (others use the one-bigint space). */
+const LOCK_NAMESPACE = 0x6c6f67; // "log"
+
 /**
  * Attempts per key, counted in the database before the work they guard, so every instance and
- * every concurrent request shares one count. `take` writes the attempt first and only then
- * counts the others: of N concurrent attempts the k-th to commit sees at least k-1 others, so
- * no more pass than the rule allows. A refused attempt is removed again, so hammering a
+ * every concurrent request shares one count. `take` holds a transaction-scoped advisory lock on
+ * the key while it counts and writes, so of N concurrent attempts exactly as many pass as the
+ * rule allows (no more, and no fewer either). A refused attempt is not written, so hammering a
  * refused key does not push its freedom further away. Time comes from the clock.
  */
 export class AttemptCounter {
@@ -71,17 +75,39 @@ export class AttemptCounter {
     if (rule.windowMs > ATTEMPT_RETENTION_MS) throw new Error('window longer than retention');
     const now = this.clock.now();
     const keyHash = hashKey(key);
-    // Expired attempts of every key go with each new one: a flood of distinct emails cannot
+    const refusal = (others: { at: Date }[]): Taken | null => {
+      const freeAt = rule.freeAt(others.map((r) => r.at));
+      if (freeAt <= now.getTime()) return null;
+      return {
+        ok: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)),
+      };
+    };
+    // A key already over its limit is refused without queueing for the lock (a flood of
+    // guesses holds no connections); only attempts that may pass go through it.
+    const early = refusal(await this.recent(this.db, keyHash, rule, now));
+    if (early) return early;
+    // Expired attempts of every key go with each one that may be written: a flood of distinct emails cannot
     // grow the table beyond one retention's worth.
     await this.db
       .delete(loginFailures)
       .where(lte(loginFailures.failedAt, new Date(now.getTime() - ATTEMPT_RETENTION_MS)));
-    const [mine] = await this.db
-      .insert(loginFailures)
-      .values({ keyHash, failedAt: now })
-      .returning({ id: loginFailures.id });
-    const rows = await this.db
-      .select({ id: loginFailures.id, at: loginFailures.failedAt })
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${keyHash}))`);
+      const refused = refusal(await this.recent(tx, keyHash, rule, now));
+      if (refused) return refused;
+      const [mine] = await tx
+        .insert(loginFailures)
+        .values({ keyHash, failedAt: now })
+        .returning({ id: loginFailures.id });
+      return { ok: true, id: mine!.id } as const;
+    });
+  }
+
+  /** The newest attempts of a key inside the rule's window, newest first. */
+  private recent(db: Db | Tx, keyHash: string, rule: AttemptRule, now: Date) {
+    return db
+      .select({ at: loginFailures.failedAt })
       .from(loginFailures)
       .where(
         and(
@@ -90,15 +116,7 @@ export class AttemptCounter {
         ),
       )
       .orderBy(desc(loginFailures.failedAt), desc(loginFailures.id))
-      .limit(rule.fetch + 1);
-    const others = rows.filter((r) => r.id !== mine!.id).map((r) => r.at);
-    const freeAt = rule.freeAt(others.slice(0, rule.fetch));
-    if (freeAt <= now.getTime()) return { ok: true, id: mine!.id };
-    await this.release(mine!.id);
-    return {
-      ok: false,
-      retryAfterSeconds: Math.max(1, Math.ceil((freeAt - now.getTime()) / 1000)),
-    };
+      .limit(rule.fetch);
   }
 
   /** Forgets attempts that were never evaluated (refused by another limit, or no capacity). */
