@@ -3,7 +3,8 @@ import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestServer, type TestServer } from './helpers/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { startTestServer, type TestServer, testEnv } from './helpers/app.ts';
 import { signupOrg } from './helpers/factories.ts';
 import { captureLog } from './helpers/log-capture.ts';
 
@@ -189,5 +190,24 @@ describe('graceful stop', () => {
     await stopped;
     expect(await connectError(server.url)).toBe('ECONNREFUSED');
     for (const agent of [idleAgent, busyAgent, freshAgent]) agent.destroy();
+  });
+});
+
+describe('SHUTDOWN_DRAIN_S', () => {
+  const drainOf = (env: Record<string, string>) =>
+    loadConfig({ ...testEnv(), ...env }).shutdownDrainSeconds;
+
+  it('defaults to 10 s in production (a load balancer needs notice) and 0 elsewhere', () => {
+    expect(drainOf({ NODE_ENV: 'production' })).toBe(10);
+    expect(drainOf({ NODE_ENV: 'development' })).toBe(0);
+    expect(drainOf({ NODE_ENV: 'test' })).toBe(0);
+    expect(drainOf({ NODE_ENV: 'production', SHUTDOWN_DRAIN_S: '0' })).toBe(0);
+    expect(drainOf({ SHUTDOWN_DRAIN_S: '2.5' })).toBe(2.5);
+  });
+
+  it('refuses a value that is no number of seconds, naming the variable', () => {
+    for (const value of ['soon', '-1', '601']) {
+      expect(() => drainOf({ SHUTDOWN_DRAIN_S: value })).toThrow(/SHUTDOWN_DRAIN_S/);
+    }
   });
 });
