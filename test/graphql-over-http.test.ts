@@ -61,6 +61,8 @@ const orders: [string, (audits: Audit[]) => Audit[]][] = [
 ];
 
 describe('GraphQL over HTTP (graphql-http serverAudits)', () => {
+  const json = { 'content-type': 'application/json', accept: 'application/json' };
+  const spec = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
   let testDatabase: TestDatabase;
   let database: Database;
 
@@ -120,8 +122,49 @@ describe('GraphQL over HTTP (graphql-http serverAudits)', () => {
     });
   }
 
-  const json = { 'content-type': 'application/json', accept: 'application/json' };
-  const spec = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+  // The audit's own case (7B9B, 86EE) never reaches coercion: its variable is unused, which
+  // validation refuses first.
+  it.each([
+    [
+      'a null for a non-null variable',
+      { v: null },
+      'Variable "$v" of non-null type "ID!" must not be null.',
+    ],
+    [
+      'a list for an ID',
+      { v: [[1]] },
+      'Variable "$v" got invalid value [[1]]; ID cannot represent value: [[1]]',
+    ],
+  ])(
+    'variable coercion failure (%s): 400 for graphql-response+json, 200 for application/json',
+    async (_name, variables, message) => {
+      await withPortal(async (url) => {
+        const body = JSON.stringify({
+          query: 'query($v: ID!) { tenant(id: $v) { __typename } }',
+          variables,
+        });
+        const answer = await fetch(url, { method: 'POST', headers: spec, body });
+        const specBody = await answer.json();
+        expect(answer.status).toBe(400);
+        expect(specBody).toEqual({
+          errors: [
+            {
+              message,
+              locations: [{ line: 1, column: 7 }],
+              extensions: { code: 'BAD_USER_INPUT' },
+            },
+          ],
+        });
+        for (const headers of [json, { ...json, accept: 'application/json;q=0.9' }]) {
+          const plain = await fetch(url, { method: 'POST', headers, body });
+          expect({ status: plain.status, body: await plain.json() }).toEqual({
+            status: 200,
+            body: specBody,
+          });
+        }
+      });
+    },
+  );
 
   it.each([
     ['a syntax error', '{ q1 q2 ', 'GRAPHQL_PARSE_FAILED'],

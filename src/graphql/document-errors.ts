@@ -89,3 +89,17 @@ export function useNestingLimit(limit = MAX_NESTING): Plugin {
     },
   };
 }
+
+/**
+ * A variable value that does not fit its type ("Variable "$v" got invalid value ..."), as
+ * graphql-tools' executor reports it: located at the variable's definition, no path, HTTP 400
+ * without the spec flag (so `application/json` would get 400 too). It is a request error like
+ * a validation error: BAD_USER_INPUT, 400 with graphql-response+json, 200 with application/json.
+ */
+export function markVariableError(error: GraphQLError): GraphQLError {
+  const http = error.extensions.http as { status?: number } | undefined;
+  if (error.path === undefined && error.nodes?.length && http?.status === 400) {
+    markRequestError(error, 'BAD_USER_INPUT');
+  }
+  return error;
+}

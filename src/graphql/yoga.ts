@@ -18,7 +18,7 @@ import { useOneCredentialFieldPerOperation } from '../modules/auth/credential-fi
 import type { Services } from '../services.ts';
 import { armorPlugin } from './armor.ts';
 import { authenticateHeader, type GraphQLContext } from './context.ts';
-import { useNestingLimit, useParseErrorCodes } from './document-errors.ts';
+import { markVariableError, useNestingLimit, useParseErrorCodes } from './document-errors.ts';
 import { unavailableError } from './errors.ts';
 import { renderOfflineGraphiQL, useOfflineGraphiQL } from './graphiql.ts';
 import { useParamJsonErrors } from './param-errors.ts';
@@ -31,10 +31,12 @@ export function createErrorMasker(logger: Logger) {
   return (error: unknown): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     const at = error instanceof GraphQLError ? { path: error.path, nodes: error.nodes } : {};
-    if (original === undefined || original === null) return error as Error;
+    if (original === undefined || original === null) {
+      return error instanceof GraphQLError ? markVariableError(error) : (error as Error);
+    }
     // A GraphQLError keeps its own words and code; the outer one adds locations and the path
     // (a bad variable: "Variable \"$v\" got invalid value ...; ID cannot represent ...").
-    if (original instanceof GraphQLError) return error as GraphQLError;
+    if (original instanceof GraphQLError) return markVariableError(error as GraphQLError);
     if (original instanceof ServiceUnavailableError) return unavailableError(original, at);
     const code =
       original instanceof UnauthenticatedError
