@@ -121,19 +121,22 @@ function frames(err: unknown): string | undefined {
  * first words and a hash of its text, which holds placeholders, never values). Never the
  * parameters, the DETAIL (which repeats a failing row), or drizzle's message.
  */
-export function describeError(err: unknown): Record<string, unknown> {
+export function describeError(
+  err: unknown,
+  { stack = true }: { stack?: boolean } = {},
+): Record<string, unknown> {
   const query = failedQuery(err);
   const inner = innermost(err);
   const code = typeof inner?.code === 'string' ? inner.code : undefined;
   if (!query && !code) {
-    return { error: String(err), stack: frames(err) };
+    return { error: String(err), ...(stack ? { stack: frames(err) } : {}) };
   }
   const params = query?.params ?? [];
   const rawMessage = typeof inner?.message === 'string' ? inner.message : String(inner);
   const fields: Record<string, unknown> = {
     error: redact(rawMessage.startsWith('Failed query:') ? 'query failed' : rawMessage, params),
     ...(code ? { code } : {}),
-    stack: frames(err),
+    ...(stack ? { stack: frames(err) } : {}),
   };
   if (query) fields.query = fingerprint(query.query);
   return fields;

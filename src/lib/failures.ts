@@ -32,10 +32,9 @@ export function reportFailure(
     if (now - state.lastAt < WARN_EVERY_MS) {
       state.repeated++;
     } else {
-      const { stack: _stack, ...fields } = describeError(err);
       logger.warn('database unavailable', {
         ...where,
-        ...fields,
+        ...describeError(err, { stack: false }),
         ...(state.repeated ? { repeated: state.repeated } : {}),
       });
       state.lastAt = now;

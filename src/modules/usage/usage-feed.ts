@@ -3,6 +3,7 @@ import { Repeater } from 'graphql-yoga';
 import { sessions, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, UnauthenticatedError } from '../../lib/errors.ts';
+import { reportFailure } from '../../lib/failures.ts';
 import type { AuthenticatedSession } from '../auth/session.ts';
 import type { OrgUsage, TenantUsage, UsageService } from './usage.service.ts';
 
@@ -101,7 +102,8 @@ export function createUsageFeed({ db, clock, events, logger }: Deps, usage: Usag
     },
     start(): void {
       unsubscribe = events.subscribe('usage.synced', () => {
-        fanOut().catch((err) => logger.error('usage fan-out failed', { error: String(err) }));
+        // A lost database is a warning; logged without query parameters either way.
+        fanOut().catch((err) => reportFailure(logger, err, { during: 'usage fan-out' }));
       });
     },
     stop(): void {

@@ -1,7 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
+import { describeError } from '../../db/errors.ts';
 import { usageSyncState } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
+import { reportFailure } from '../../lib/failures.ts';
 import { renderMonthToDate } from './month.ts';
 import { PrometheusSource, type TenantValues, UsageSourceError } from './prometheus-source.ts';
 
@@ -127,7 +129,10 @@ export function createUsageSync(deps: Deps, database: Database) {
           const detail = err instanceof Error ? err.message : String(err);
           logger.warn('usage sync failed; stored usage unchanged, retrying next tick', {
             tick,
-            error: detail,
+            // A database error's message would quote the statement's parameters.
+            ...(err instanceof UsageSourceError
+              ? { error: detail }
+              : describeError(err, { stack: false })),
           });
           // Source errors are the operator's to see; database details stay in the log.
           await recordFailure(
@@ -147,7 +152,7 @@ export function createUsageSync(deps: Deps, database: Database) {
     const next = (Math.floor(now / intervalMs) + 1) * intervalMs;
     timer = setTimeout(async () => {
       running = runTick().catch((err) => {
-        logger.error('usage sync tick crashed', { error: String(err) });
+        reportFailure(logger, err, { during: 'usage sync tick' });
         return 'failed' as const;
       });
       await running;
