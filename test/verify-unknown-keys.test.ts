@@ -84,6 +84,17 @@ describe('unknown keys are limited per source', () => {
       const answer = await verifyFrom(from, key.key);
       expect(answer.status).toBe(200);
     }
+    // Its entry gone (cleared, as on a listener reconnect): a key that worked is still looked up.
+    server().app.services.verify.cache.clear();
+    expect((await verifyFrom(from, key.key)).status).toBe(200);
+    expect((await verifyFrom(from, randomKey())).status).toBe(429);
+    // That lookup still asks the database: a key revoked meanwhile is refused, not waved through.
+    await server().gql(
+      'mutation($id: ID!) { revokeApiKey(id: $id) { __typename } }',
+      { id: key.id },
+      org.token,
+    );
+    expect((await verifyFrom(from, key.key)).status).toBe(401);
   });
 
   it('a repeated unknown key is answered from the negative cache, not counted again', async () => {

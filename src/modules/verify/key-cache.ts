@@ -40,6 +40,8 @@ export class KeyCache {
   private readonly known = new Map<string, Entry>();
   private readonly unknown = new Map<string, Entry>();
   private readonly hashesOfTenant = new Map<string, Set<string>>();
+  /** Secrets that were usable lately, kept past their entry: a hint, never a grant (below). */
+  private readonly recentlyUsable = new Set<string>();
   private epoch = 0;
 
   constructor(
@@ -69,7 +71,18 @@ export class KeyCache {
     const startedAt = this.epoch;
     const found = await load(hash);
     if (this.epoch === startedAt) this.set(hash, found);
+    if (found.grant) this.rememberUsable(hash);
+    else this.recentlyUsable.delete(hash);
     return found;
+  }
+
+  /**
+   * Whether this secret was usable when last looked up, even if its entry has since expired or
+   * been evicted. Only ever used to let its lookup past the unknown-key limit (a key that worked
+   * is not a flood), never to answer without the database.
+   */
+  wasUsable(hash: string): boolean {
+    return this.recentlyUsable.has(hash);
   }
 
   set(hash: string, { grant, tenantId }: KeyLookup): void {
@@ -112,6 +125,15 @@ export class KeyCache {
 
   get size(): number {
     return this.known.size + this.unknown.size;
+  }
+
+  private rememberUsable(hash: string): void {
+    this.recentlyUsable.delete(hash);
+    if (this.recentlyUsable.size >= this.maxEntries) {
+      const oldest = this.recentlyUsable.values().next().value;
+      if (oldest !== undefined) this.recentlyUsable.delete(oldest);
+    }
+    if (this.maxEntries > 0) this.recentlyUsable.add(hash);
   }
 
   private remove(hash: string): void {

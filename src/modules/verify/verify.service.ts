@@ -56,7 +56,9 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
       let grant = cache.get(hash);
       if (grant === undefined) {
         const source = sourceOf();
-        const retryAfterSeconds = limiter.retryAfterSeconds(source);
+        // A key that worked lately is looked up whatever its client's budget: known keys are
+        // never slowed, even when a flood shares their address.
+        const retryAfterSeconds = cache.wasUsable(hash) ? 0 : limiter.retryAfterSeconds(source);
         if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
         ({ grant } = await cache.lookup(hash, load));
         if (!grant) limiter.charge(source);
