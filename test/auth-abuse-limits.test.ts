@@ -41,7 +41,7 @@ describe('one credential-checking field per operation', () => {
         again: changePassword(currentPassword: "a", newPassword: "bbbbbbbbbb") { __typename } }`,
     ];
     // The direct JSON path (no Origin) and Yoga's own (a browser's Origin).
-    for (const headers of [{}, { origin: 'http://portal.example' }]) {
+    for (const headers of [{}, { origin: 'http://portal.example' }] as Record<string, string>[]) {
       for (const query of documents) {
         const res = await gqlFrom(server().url, query, {}, { headers });
         expect(res.status).toBeLessThan(500);

@@ -3,7 +3,6 @@ import { and, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { loginFailures } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
-import type { Tx } from '../../lib/deps.ts';
 
 /**
  * When a key may try again, from the other attempts of the key inside the window (newest
@@ -55,15 +54,13 @@ export const hashKey = (key: string) => createHash('sha256').update(key).digest(
 
 export type Taken = { ok: true; id: number } | { ok: false; retryAfterSeconds: number };
 
-/** The two-int advisory lock space of attempts (others use the one-bigint space). */
-const LOCK_NAMESPACE = 0x6c6f67; // "log"
-
 /**
  * Attempts per key, counted in the database before the work they guard, so every instance and
- * every concurrent request shares one count. `take` holds a transaction-scoped advisory lock on
- * the key while it counts and writes, so of N concurrent attempts exactly as many pass as the
- * rule allows (no more, and no fewer either). A refused attempt is not written, so hammering a
- * refused key does not push its freedom further away. Time comes from the clock.
+ * every concurrent request shares one count. `take` counts and writes under an advisory lock on
+ * the key, in one statement (count_credential_attempt), so concurrent attempts are seen one
+ * after another: of N at once, exactly as many pass as the rule allows. A refused attempt is
+ * taken back at once, so hammering a refused key does not push its freedom further away.
+ * Time comes from the clock.
  */
 export class AttemptCounter {
   constructor(
@@ -85,28 +82,36 @@ export class AttemptCounter {
     };
     // A key already over its limit is refused without queueing for the lock (a flood of
     // guesses holds no connections); only attempts that may pass go through it.
-    const early = refusal(await this.recent(this.db, keyHash, rule, now));
+    const early = refusal(await this.recent(keyHash, rule, now));
     if (early) return early;
-    // Expired attempts of every key go with each one that may be written: a flood of distinct emails cannot
-    // grow the table beyond one retention's worth.
+    // Expired attempts of every key go with each one that may be written: a flood of distinct
+    // emails cannot grow the table beyond one retention's worth.
     await this.db
       .delete(loginFailures)
       .where(lte(loginFailures.failedAt, new Date(now.getTime() - ATTEMPT_RETENTION_MS)));
-    return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${keyHash}))`);
-      const refused = refusal(await this.recent(tx, keyHash, rule, now));
-      if (refused) return refused;
-      const [mine] = await tx
-        .insert(loginFailures)
-        .values({ keyHash, failedAt: now })
-        .returning({ id: loginFailures.id });
-      return { ok: true, id: mine!.id } as const;
-    });
+    // One statement: the key's lock, its newest attempts, and this one written (see the
+    // migration of count_credential_attempt). Refused, the attempt is taken back at once.
+    const since = new Date(now.getTime() - rule.windowMs);
+    const result = await this.db.execute(
+      sql`select attempt_id::text as id, others_ms from count_credential_attempt(${keyHash}, ${now.toISOString()}::timestamptz, ${since.toISOString()}::timestamptz, ${rule.fetch}::int)`,
+    );
+    const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+      id: string;
+      others_ms: string;
+    }[];
+    const id = Number(row!.id);
+    const others = row!.others_ms
+      ? row!.others_ms.split(',').map((ms) => new Date(Number(ms)))
+      : [];
+    const refused = refusal(others.map((at) => ({ at })));
+    if (!refused) return { ok: true, id };
+    await this.release(id);
+    return refused;
   }
 
   /** The newest attempts of a key inside the rule's window, newest first. */
-  private recent(db: Db | Tx, keyHash: string, rule: AttemptRule, now: Date) {
-    return db
+  private recent(keyHash: string, rule: AttemptRule, now: Date) {
+    return this.db
       .select({ at: loginFailures.failedAt })
       .from(loginFailures)
       .where(
