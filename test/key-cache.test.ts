@@ -43,6 +43,18 @@ describe('KeyCache', () => {
     expect(cache.get('known')).toEqual(grant);
   });
 
+  it('remembers lately usable keys past their entry, bounded, and forgets a refused one', async () => {
+    const cache = new KeyCache(new ManualClock(), 15_000, 2_000, 3);
+    for (let i = 0; i < 10; i++) await cache.lookup(`usable-${i}`, async () => known);
+    cache.clear();
+    expect(cache.wasUsable('usable-9')).toBe(true);
+    expect(cache.wasUsable('usable-0')).toBe(false);
+    await cache.lookup('usable-9', async () => ({ grant: null, tenantId: grant.tenantId }));
+    expect(cache.wasUsable('usable-9')).toBe(false);
+    await cache.lookup('never', async () => unknown);
+    expect(cache.wasUsable('never')).toBe(false);
+  });
+
   it("evicts a tenant's entries, refusals included, and nobody else's", () => {
     const cache = new KeyCache(new ManualClock(), 15_000, 2_000, 10);
     cache.set('usable', known);
