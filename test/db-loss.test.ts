@@ -6,6 +6,7 @@ import { createTestDatabase } from './helpers/database.ts';
 import { createApiKey, createTenant, signupOrg, type TestOrg } from './helpers/factories.ts';
 import { bearer } from './helpers/http.ts';
 import { restCall } from './helpers/rest.ts';
+import { subscribeWs } from './helpers/subscriptions.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 
 /**
@@ -105,6 +106,17 @@ async function expectUnavailableEverywhere() {
   expect(spec.status).toBe(503);
   expect(spec.headers.get('retry-after')).toBe('1');
   expect((await spec.json()).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+
+  // graphql-ws: the subscription's session lookup meets the database.
+  const live = subscribeWs(
+    server.url,
+    'subscription { orgUsageUpdated { activeSeries } }',
+    {},
+    org.token,
+  );
+  const refused = await live.next();
+  live.close();
+  expect(refused.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
 
   expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   expect((await fetch(`${server.url}/readyz`)).status).toBe(503);

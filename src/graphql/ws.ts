@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { asServiceUnavailable } from '../db/errors.ts';
+import { unavailableError } from './errors.ts';
 import type { GraphQLServer } from './yoga.ts';
 
 /** Largest WebSocket message accepted (ws allows 100 MiB by default). */
@@ -43,7 +45,12 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer) {
           };
         } catch (err) {
           // Armor limits and syntax errors throw inside parse/validate: answer, don't close with 4500.
-          return [err instanceof GraphQLError ? err : new GraphQLError('Invalid operation')];
+          if (err instanceof GraphQLError) return [err];
+          // The context's session lookup met a lost database: "retry", not a bad operation.
+          const unavailable = asServiceUnavailable(err);
+          return [
+            unavailable ? unavailableError(unavailable, {}) : new GraphQLError('Invalid operation'),
+          ];
         }
       },
     },
