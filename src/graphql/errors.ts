@@ -60,7 +60,8 @@ builder.objectType(InvalidCredentialsError, {
 
 builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',
-  description: 'Too many failed logins for this email from this address; wait and retry.',
+  description:
+    'Too many attempts (logins for this email from this address or for this account, signups from this address, password changes); wait retryAfterSeconds and retry.',
   interfaces: [ErrorInterface],
   fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
 });
