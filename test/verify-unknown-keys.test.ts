@@ -138,6 +138,19 @@ describe('UnknownKeyLimiter', () => {
     expect(limiter.retryAfterSeconds('a')).toBe(0);
   });
 
+  it('refuses a bad setting by name, and defaults to 10/s with a burst of 100', async () => {
+    const { loadConfig } = await import('../src/config.ts');
+    for (const [name, value] of [
+      ['VERIFY_UNKNOWN_KEY_RATE', '-1'],
+      ['VERIFY_UNKNOWN_KEY_RATE', 'fast'],
+      ['VERIFY_UNKNOWN_KEY_BURST', '0'],
+      ['VERIFY_UNKNOWN_KEY_BURST', '2.5'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(name);
+    }
+    expect(loadConfig({}).unknownKeys).toEqual({ perSecond: 10, burst: 100 });
+  });
+
   it('rate 0 turns the limit off', () => {
     const limiter = new UnknownKeyLimiter(new ManualClock(), 0, 1);
     for (let i = 0; i < 10; i++) limiter.charge('a');
