@@ -100,21 +100,23 @@ export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
 
+  const beginDrain = () => {
+    if (connections.isDraining) return;
+    connections.beginDrain();
+    logger.info('draining: not ready, responses close their connections', {
+      connections: connections.size,
+      inFlight: connections.inFlight,
+    });
+  };
+
   return {
     server,
     get draining() {
       return connections.isDraining;
     },
-    beginDrain() {
-      if (connections.isDraining) return;
-      connections.beginDrain();
-      logger.info('draining: not ready, responses close their connections', {
-        connections: connections.size,
-        inFlight: connections.inFlight,
-      });
-    },
+    beginDrain,
     async close(timeoutMs = IN_FLIGHT_LIMIT_MS) {
-      this.beginDrain();
+      beginDrain();
       // net.Server's close only stops the listener. node:http's own close() also destroys every
       // connection without a request at once, resetting the next request a client is already
       // sending on a keep-alive connection: idle connections are retired by the drain instead.
