@@ -87,7 +87,8 @@ describe.skipIf(engine === 'pglite')('PostgreSQL errors that mean "not now"', ()
     }
 
     const victim = postgres(url, { max: 1, onnotice: () => {} });
-    const [{ pid }] = await victim`select pg_backend_pid() as pid`;
+    const [backend] = await victim`select pg_backend_pid() as pid`;
+    const pid = backend!.pid as number;
     const running = failure(() => victim`select pg_sleep(5)`);
     for (;;) {
       const [row] = await admin`select state from pg_stat_activity where pid = ${pid}`;
