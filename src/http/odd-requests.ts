@@ -8,13 +8,13 @@ import { sendError } from './respond.ts';
 export const SERVED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const ALLOW = SERVED_METHODS.join(', ');
 const SERVED = new Set(SERVED_METHODS);
-/** Standard methods the portal knows and refuses (TRACE echoes credentials back: XST). */
-const REFUSED = new Set(['TRACE', 'CONNECT']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}(?= )/;
 
 /**
- * Answers a request whose method no door serves: 405 with `Allow` for TRACE and CONNECT, 501 for
- * the rest (WebDAV and other methods the parser knows). Returns true when it answered.
+ * Answers a request whose method no door serves (TRACE, which would echo credentials back,
+ * CONNECT, WebDAV, unknown tokens) with 405 and `Allow`. Not 501: a 5xx says "our fault" to
+ * every error-rate alert and dashboard, and a client's odd method is not. Returns true when
+ * it answered.
  */
 export function refuseOddMethod(req: IncomingMessage, res: ServerResponse): boolean {
   const method = req.method ?? '';
@@ -25,10 +25,7 @@ export function refuseOddMethod(req: IncomingMessage, res: ServerResponse): bool
 }
 
 function oddMethodAnswer(method: string): [number, string, string] {
-  if (REFUSED.has(method)) {
-    return [405, 'method_not_allowed', `${method} is not allowed here; use ${ALLOW}`];
-  }
-  return [501, 'not_implemented', `${method} is not implemented; use ${ALLOW}`];
+  return [405, 'method_not_allowed', `${method} is not allowed here; use ${ALLOW}`];
 }
 
 /** Parser errors node:http would answer with a bare status (or not at all), named instead. */
@@ -69,7 +66,7 @@ function rawJsonAnswer(status: number, code: string, message: string): string {
     `content-length: ${Buffer.byteLength(payload)}`,
     'cache-control: no-store',
     'connection: close',
-    ...(status === 405 || status === 501 ? [`allow: ${ALLOW}`] : []),
+    ...(status === 405 ? [`allow: ${ALLOW}`] : []),
     '',
     payload,
   ].join('\r\n');
@@ -94,9 +91,7 @@ export function answerOddRequests(server: Server, connections: ConnectionTracker
     let answer = PARSE_ERRORS[err.code ?? ''];
     if (err.code === 'HPE_INVALID_METHOD') {
       const method = TOKEN.exec(requestLineAt(err.rawPacket, err.bytesParsed))?.[0];
-      answer = method
-        ? [501, 'not_implemented', `${method} is not implemented; use ${ALLOW}`]
-        : [400, 'bad_request', 'Malformed request method'];
+      answer = method ? oddMethodAnswer(method) : [400, 'bad_request', 'Malformed request method'];
     }
     const [status, code, message] = answer ?? [
       400,
