@@ -132,7 +132,8 @@ async function openPostgres(
   }) as unknown as Db;
   const notifier: Notifier = {
     async notify(channel, payload) {
-      await sql`select pg_notify(${channel}, ${payload})`;
+      // Through the pool deadline: a request that publishes must not hang on a saturated pool.
+      await pool.sql.unsafe('select pg_notify($1, $2)', [channel, payload]);
     },
     async listen(channel, onMessage, onReconnect) {
       let first = true;
