@@ -62,10 +62,17 @@ export function createErrorMasker(logger: Logger) {
 }
 
 /** Yoga answers a POST it cannot parse with an empty 415; this one says what to send instead. */
+/**
+ * Content types a browser may POST cross-site without a CORS preflight (an HTML form on any
+ * page): refused, so no other site can make a visitor's browser sign up or guess logins here.
+ */
+const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+
 const explainUnsupportedMediaType: Plugin = {
   onRequestParse({ request, requestParser, endResponse, fetchAPI }) {
-    if (requestParser || request.method !== 'POST') return;
+    if (request.method !== 'POST') return;
     const type = request.headers.get('content-type');
+    if (requestParser && !FORM_TYPES.test(type ?? '')) return;
     const message = `Unsupported Content-Type ${type ? JSON.stringify(type) : '(none)'}: send a JSON body with "Content-Type: application/json"`;
     endResponse(
       new fetchAPI.Response(
