@@ -394,7 +394,9 @@ function explanation(reply: FuzzReply): string | undefined {
   try {
     body = JSON.parse(reply.text);
   } catch {
-    return undefined;
+    // The UI's static door answers in plain text, as web servers do.
+    const plain = String(reply.headers['content-type'] ?? '').startsWith('text/plain');
+    return plain && reply.text.trim() ? reply.text.trim() : undefined;
   }
   if (typeof body?.error === 'string' && typeof body.message === 'string') return body.message;
   const messages = (body?.errors ?? []).map((e: { message?: string }) => e.message).filter(Boolean);
