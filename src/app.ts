@@ -87,7 +87,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
     logger,
   );
-  const webSocket = attachGraphQLWebSocket(http.server, yoga);
+  const webSocket = attachGraphQLWebSocket(http.server, yoga, logger);
   const usageSync = createUsageSync(deps, database);
   let stopping: Promise<void> | undefined;
   let endDrain: (() => void) | undefined;

@@ -12,7 +12,7 @@ import { ServiceUnavailableError } from '../lib/errors.ts';
 
 /** SQLSTATE classes and codes that say "not now" rather than "this statement is wrong". */
 const UNAVAILABLE_SQLSTATE = [
-  /^08/, // connection exception
+  /^08(?!P01)/, // connection exception (08P01 protocol_violation is a malformed statement: ours)
   /^53/, // insufficient resources: 53300 too_many_connections, out of memory, disk full
   /^57P0[1-5]$/, // admin/crash shutdown, cannot connect now, database dropped, idle session timeout
   /^57014$/, // query_canceled: statement_timeout, or the pool deadline cancelling a queued query

@@ -1,13 +1,26 @@
 import type { Server } from 'node:http';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { asServiceUnavailable } from '../db/errors.ts';
+import { reportFailure } from '../lib/failures.ts';
+import type { Logger } from '../lib/logger.ts';
 import { unavailableError } from './errors.ts';
 import type { GraphQLServer } from './yoga.ts';
 
 /** Largest WebSocket message accepted (ws allows 100 MiB by default). */
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * `extensions.http` tells Yoga which HTTP status and headers to answer with; a WebSocket
+ * message has neither, so it leaves before the error is sent (Yoga drops it only over HTTP).
+ */
+export function formatForSocket(error: GraphQLError): GraphQLFormattedError {
+  const formatted = error.toJSON();
+  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+  const { http: _http, ...extensions } = formatted.extensions;
+  const { extensions: _all, ...rest } = formatted;
+  return Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest;
+}
 
 type EnvelopedArgs = {
   rootValue: { execute: (args: unknown) => unknown; subscribe: (args: unknown) => unknown };
@@ -17,12 +30,16 @@ type EnvelopedArgs = {
  * graphql-ws on the same /graphql path. Every operation goes through Yoga's envelop, so the
  * same plugins (armor limits, error masking, authentication from connectionParams) apply.
  */
-export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer) {
+export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, logger: Logger) {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: MAX_WS_MESSAGE_BYTES });
   const disposable = useServer(
     {
       execute: (args) => (args as unknown as EnvelopedArgs).rootValue.execute(args) as never,
       subscribe: (args) => (args as unknown as EnvelopedArgs).rootValue.subscribe(args) as never,
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatForSocket),
+      // Untouched (undefined) unless the result carries errors: this runs for every push.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(formatForSocket) } : undefined,
       onSubscribe: async (ctx, _id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -46,10 +63,15 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer) {
         } catch (err) {
           // Armor limits and syntax errors throw inside parse/validate: answer, don't close with 4500.
           if (err instanceof GraphQLError) return [err];
-          // The context's session lookup met a lost database: "retry", not a bad operation.
-          const unavailable = asServiceUnavailable(err);
+          // The context's session lookup met a lost database: "retry", not a bad operation;
+          // anything else is a bug, logged under the requestId the client sees, as over HTTP.
+          const failure = reportFailure(logger, err, { door: 'graphql-ws' });
           return [
-            unavailable ? unavailableError(unavailable, {}) : new GraphQLError('Invalid operation'),
+            failure.kind === 'unavailable'
+              ? unavailableError(failure.error, {})
+              : new GraphQLError('Unexpected error.', {
+                  extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: failure.requestId },
+                }),
           ];
         }
       },

@@ -37,6 +37,7 @@ export function createErrorMasker(logger: Logger) {
     // A GraphQLError keeps its own words and code; the outer one adds locations and the path
     // (a bad variable: "Variable \"$v\" got invalid value ...; ID cannot represent ...").
     if (original instanceof GraphQLError) return markVariableError(error as GraphQLError);
+    // Before the DomainError test below: a full queue is a DomainError too, but "retry".
     if (original instanceof ServiceUnavailableError) return unavailableError(original, at);
     const code =
       original instanceof UnauthenticatedError
@@ -61,13 +62,13 @@ export function createErrorMasker(logger: Logger) {
   };
 }
 
-/** Yoga answers a POST it cannot parse with an empty 415; this one says what to send instead. */
 /**
  * Content types a browser may POST cross-site without a CORS preflight (an HTML form on any
  * page): refused, so no other site can make a visitor's browser sign up or guess logins here.
  */
 const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
 
+/** Yoga answers a POST it cannot parse with an empty 415; this one says what to send instead. */
 const explainUnsupportedMediaType: Plugin = {
   onRequestParse({ request, requestParser, endResponse, fetchAPI }) {
     if (request.method !== 'POST') return;
