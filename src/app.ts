@@ -13,6 +13,7 @@ import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { Passwords } from './modules/auth/password.ts';
 import { sessionCookieRoutes } from './modules/auth/session-cookie.routes.ts';
 import { signingSecret } from './modules/auth/tokens.ts';
 import { restRoutes } from './modules/rest/rest-routes.ts';
@@ -65,6 +66,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     random: overrides.random ?? cryptoRandom,
     logger,
     events,
+    passwords: new Passwords({
+      concurrency: config.credentials.hashConcurrency,
+      queue: config.credentials.hashQueue,
+    }),
   };
   const services = createServices(deps, {
     secret: new TextEncoder().encode(secret),
@@ -86,6 +91,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...uiRoutes(),
     ],
     logger,
+    deps.clock,
   );
   const webSocket = attachGraphQLWebSocket(http.server, yoga, logger);
   const usageSync = createUsageSync(deps, database);
@@ -101,7 +107,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     http,
     async start() {
       await events.start();
-      services.verify.start();
+      await services.verify.start();
       services.usageFeed.start();
       usageSync.start();
       await new Promise<void>((resolve, reject) => {

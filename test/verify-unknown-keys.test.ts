@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { cryptoRandom } from '../src/lib/ids.ts';
+import { createLogger } from '../src/lib/logger.ts';
 import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
 import { UnknownKeyLimiter } from '../src/modules/verify/unknown-key-limiter.ts';
-import { useTestServer } from './helpers/app.ts';
+import { testEnv, useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg } from './helpers/factories.ts';
 import { bearer } from './helpers/http.ts';
 
@@ -108,6 +111,59 @@ describe('unknown keys are limited per source', () => {
     expect((await verifyFrom(from, randomKey())).status).toBe(429);
   });
 
+  it('bounds a flood sent all at once: no more lookups than the burst', async () => {
+    const from = '203.0.113.40';
+    const lookups = await lookupsDuring(async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, () => verifyFrom(from, randomKey())),
+      );
+      expect(answers.filter((a) => a.status === 401)).toHaveLength(5);
+      expect(answers.filter((a) => a.status === 429)).toHaveLength(35);
+    });
+    expect(lookups).toBe(5);
+  });
+
+  it('a new instance knows the keys used lately: their first lookup there skips a spent budget', async () => {
+    const org = await signupOrg(server());
+    const tenant = await createTenant(server(), org.token);
+    const key = await createApiKey(server(), org.token, tenant.id);
+    const unused = await createApiKey(server(), org.token, tenant.id);
+    expect((await verifyFrom('203.0.113.50', key.key)).status).toBe(200);
+    await server().app.services.verify.flushLastUsed();
+    // A second portal on the same database, as after a restart or a scale-out.
+    const fresh = await createApp(
+      loadConfig(
+        testEnv({
+          TRUSTED_PROXIES: '127.0.0.1',
+          VERIFY_UNKNOWN_KEY_RATE: '1',
+          VERIFY_UNKNOWN_KEY_BURST: '5',
+        }),
+      ),
+      {
+        logger: createLogger('silent'),
+        clock,
+        database: server().database,
+      },
+    );
+    const { url } = await fresh.start();
+    try {
+      const from = '203.0.113.51';
+      const ask = async (k: string) =>
+        (
+          await fetch(`${url}/auth/verify?scope=metrics:write`, {
+            headers: { authorization: bearer(k), 'x-forwarded-for': from },
+          })
+        ).status;
+      for (let i = 0; i < 5; i++) expect(await ask(randomKey())).toBe(401);
+      expect(await ask(randomKey())).toBe(429);
+      expect(await ask(key.key)).toBe(200);
+      // A valid key never used anywhere is not known yet: it waits for its source's budget.
+      expect(await ask(unused.key)).toBe(429);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it('counts an IPv6 /64 as one source', async () => {
     for (let i = 0; i < 5; i++) {
       expect((await verifyFrom(`2001:db8:1:2::${i + 1}`, randomKey())).status).toBe(401);
@@ -121,21 +177,21 @@ describe('UnknownKeyLimiter', () => {
   it('keeps memory bounded: at most maxSources, and a source paid back is forgotten', () => {
     const limiterClock = new ManualClock();
     const limiter = new UnknownKeyLimiter(limiterClock, 10, 20, 1_000);
-    for (let i = 0; i < 100_000; i++) limiter.charge(`198.51.${i >> 8}.${i & 255}`);
+    for (let i = 0; i < 100_000; i++) limiter.take(`198.51.${i >> 8}.${i & 255}`);
     expect(limiter.size).toBe(1_000);
-    limiterClock.advance(2_000);
-    expect(limiter.retryAfterSeconds('198.51.390.159')).toBe(0);
+    // A lookup that found a usable key gives its token back: the bucket is full again, and gone.
+    limiter.refund('198.51.390.159');
     expect(limiter.size).toBe(999);
   });
 
-  it('concurrent misses go into debt, paid back at the rate', () => {
+  it('takes the token before the lookup: of 50 at once, only the burst reaches the database', () => {
     const limiterClock = new ManualClock();
     const limiter = new UnknownKeyLimiter(limiterClock, 10, 20);
-    // 50 lookups passed the check at once; all turned out unknown.
-    for (let i = 0; i < 50; i++) limiter.charge('a');
-    expect(limiter.retryAfterSeconds('a')).toBe(4); // 30 tokens short, then 1 more: 3.1 s
-    limiterClock.advance(3_100);
-    expect(limiter.retryAfterSeconds('a')).toBe(0);
+    const waits = Array.from({ length: 50 }, () => limiter.take('a'));
+    expect(waits.filter((w) => w === 0)).toHaveLength(20);
+    expect(waits.slice(20)).toEqual(Array(30).fill(1));
+    limiterClock.advance(1_000);
+    expect(Array.from({ length: 11 }, () => limiter.take('a'))).toEqual([...Array(10).fill(0), 1]);
   });
 
   it('refuses a bad setting by name, and defaults to 10/s with a burst of 100', async () => {
@@ -153,8 +209,7 @@ describe('UnknownKeyLimiter', () => {
 
   it('rate 0 turns the limit off', () => {
     const limiter = new UnknownKeyLimiter(new ManualClock(), 0, 1);
-    for (let i = 0; i < 10; i++) limiter.charge('a');
-    expect(limiter.retryAfterSeconds('a')).toBe(0);
+    for (let i = 0; i < 10; i++) expect(limiter.take('a')).toBe(0);
     expect(limiter.size).toBe(0);
   });
 });

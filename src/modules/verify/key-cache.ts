@@ -71,7 +71,7 @@ export class KeyCache {
     const startedAt = this.epoch;
     const found = await load(hash);
     if (this.epoch === startedAt) this.set(hash, found);
-    if (found.grant) this.rememberUsable(hash);
+    if (found.grant) this.markUsable(hash);
     else this.recentlyUsable.delete(hash);
     return found;
   }
@@ -127,7 +127,8 @@ export class KeyCache {
     return this.known.size + this.unknown.size;
   }
 
-  private rememberUsable(hash: string): void {
+  /** Records that this secret was usable (a lookup found it, or it was in use at start). */
+  markUsable(hash: string): void {
     this.recentlyUsable.delete(hash);
     if (this.recentlyUsable.size >= this.maxEntries) {
       const oldest = this.recentlyUsable.values().next().value;

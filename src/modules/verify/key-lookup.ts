@@ -1,4 +1,4 @@
-import { eq, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { apiKeys, tenants } from '../../db/schema.ts';
 import type { KeyLookup } from './key-cache.ts';
@@ -47,4 +47,38 @@ export function createKeyLookup(db: Db): (hash: string) => Promise<KeyLookup> {
       tenantId: row.tenantId,
     };
   };
+}
+
+/** Keys used within this long count as known to a process that has just started. */
+const RECENT_USE_MS = 24 * 60 * 60_000;
+
+/**
+ * The secrets of live keys used lately (the previous secret too while a roll's grace period
+ * runs), newest first: a process that has just started knows them, so a flood of unknown keys
+ * from a shared address cannot hold back the collectors it has not verified yet.
+ */
+export async function recentlyUsedSecrets(db: Db, now: Date, limit: number): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await db
+    .select({
+      hash: apiKeys.hash,
+      previousHash: apiKeys.previousHash,
+      previousExpiresAt: apiKeys.previousExpiresAt,
+    })
+    .from(apiKeys)
+    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+    .where(
+      and(
+        isNull(apiKeys.revokedAt),
+        eq(tenants.status, 'active'),
+        gt(apiKeys.lastUsedAt, new Date(now.getTime() - RECENT_USE_MS)),
+      ),
+    )
+    .orderBy(desc(apiKeys.lastUsedAt))
+    .limit(limit);
+  return rows.flatMap((r) =>
+    r.previousHash && r.previousExpiresAt && r.previousExpiresAt > now
+      ? [r.hash, r.previousHash]
+      : [r.hash],
+  );
 }

@@ -10,11 +10,10 @@ const MAX_SOURCES = 50_000;
 
 /**
  * A token bucket per source for database lookups that found no usable key: `burst` at once, then
- * `perSecond`. Only such misses spend; a known key never does, so it is never slowed. The check
- * comes before the lookup and the charge after it, so concurrent misses can take a source below
- * zero: the debt is paid back in time, which keeps the long-run rate at `perSecond` whatever the
- * concurrency. A full bucket is the same as no bucket and is dropped, so memory holds only the
- * sources that are spending (at most MAX_SOURCES).
+ * `perSecond`. A lookup takes its token before it runs (so however many arrive at once, at most
+ * `burst` reach the database) and gets it back when the key turns out usable: only misses spend
+ * in the end, so a known key is never slowed. A full bucket is the same as no bucket and is
+ * dropped, so memory holds only the sources that are spending (at most MAX_SOURCES).
  */
 export class UnknownKeyLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -26,24 +25,27 @@ export class UnknownKeyLimiter {
     private readonly maxSources = MAX_SOURCES,
   ) {}
 
-  /** 0 when the source may look a key up now; else the seconds until it may. */
-  retryAfterSeconds(source: string): number {
+  /** Takes a token for one lookup: 0 when taken, else the seconds until the source may. */
+  take(source: string): number {
     if (this.perSecond <= 0) return 0;
-    const bucket = this.buckets.get(source);
-    if (!bucket) return 0;
-    const tokens = this.refilled(bucket);
-    if (tokens >= this.burst) {
-      this.buckets.delete(source);
-      return 0;
-    }
-    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.perSecond);
+    const existing = this.buckets.get(source);
+    const tokens = existing ? this.refilled(existing) : this.burst;
+    if (tokens < 1) return Math.ceil((1 - tokens) / this.perSecond);
+    this.store(source, tokens - 1);
+    return 0;
   }
 
-  /** A lookup from this source found no usable key. */
-  charge(source: string): void {
+  /** The lookup found a usable key: its token goes back. */
+  refund(source: string): void {
     if (this.perSecond <= 0) return;
     const existing = this.buckets.get(source);
-    const tokens = (existing ? this.refilled(existing) : this.burst) - 1;
+    if (!existing) return;
+    const tokens = this.refilled(existing) + 1;
+    if (tokens >= this.burst) this.buckets.delete(source);
+    else this.store(source, tokens);
+  }
+
+  private store(source: string, tokens: number): void {
     this.buckets.delete(source);
     if (this.buckets.size >= this.maxSources) {
       const oldest = this.buckets.keys().next().value;

@@ -1,8 +1,9 @@
+import { describeError } from '../../db/errors.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { hashApiKey, isWellFormedKey } from '../api-keys/key-format.ts';
 import type { PresentedCredentials } from './credentials.ts';
 import { KeyCache } from './key-cache.ts';
-import { createKeyLookup } from './key-lookup.ts';
+import { createKeyLookup, recentlyUsedSecrets } from './key-lookup.ts';
 import { LastUsedRecorder } from './last-used.ts';
 import { UnknownKeyLimiter } from './unknown-key-limiter.ts';
 
@@ -58,10 +59,11 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
         const source = sourceOf();
         // A key that worked lately is looked up whatever its client's budget: known keys are
         // never slowed, even when a flood shares their address.
-        const retryAfterSeconds = cache.wasUsable(hash) ? 0 : limiter.retryAfterSeconds(source);
+        const known = cache.wasUsable(hash);
+        const retryAfterSeconds = known ? 0 : limiter.take(source);
         if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
         ({ grant } = await cache.lookup(hash, load));
-        if (!grant) limiter.charge(source);
+        if (grant && !known) limiter.refund(source);
       }
       const now = clock.now();
       if (!grant || (grant.validUntil !== undefined && grant.validUntil <= now.getTime()))
@@ -73,12 +75,28 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
       return { status: 200, tenantId: grant.tenantId, keyId: grant.keyId };
     },
 
-    start(): void {
+    start(): Promise<void> {
       events.subscribe('key.invalidated', ({ hashes }) => cache.evictHashes(hashes));
       events.subscribe('tenant.invalidated', ({ tenantId }) => cache.evictTenant(tenantId));
       // Notifications may have been lost while the listener was down: forget everything.
       events.onReconnect(() => cache.clear());
       lastUsed.start();
+      return this.preloadKnownKeys();
+    },
+
+    /**
+     * Marks the keys used lately as known (their lookups skip the unknown-key budget; the
+     * database still decides each one), so a restart or a new instance during a flood does
+     * not hold back collectors. Oldest last, so the newest survive the bound.
+     */
+    async preloadKnownKeys(): Promise<void> {
+      try {
+        const hashes = await recentlyUsedSecrets(db, clock.now(), config.keyCache.maxEntries);
+        for (const hash of hashes.reverse()) cache.markUsable(hash);
+      } catch (err) {
+        // Not fatal: without the list, a key's first lookup here spends its source's budget.
+        logger.warn('could not preload recently used keys', describeError(err, { stack: false }));
+      }
     },
 
     stop: () => lastUsed.stop(),
