@@ -56,6 +56,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       poolMax: config.dbPoolMax,
       deadlines: config.dbDeadlines,
     }));
+  config.trustedProxies.onIgnoredForwarding = () =>
+    logger.warn(
+      'X-Forwarded-For ignored: TRUSTED_PROXIES is empty, so every client behind a proxy shares its address in the per-address limits; list the proxies there',
+    );
   const events = new EventBus(database.notifier, logger, database.kind === 'postgres');
 
   const secret = signingSecret(config.jwt.secret, logger);
@@ -80,7 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const yoga = createGraphQLServer({ config, db: database.db, services, logger });
   const http = createHttpServer(
     [
-      ...verifyRoutes(services.verify, config.trustedProxies),
+      ...verifyRoutes(services.verify, config.trustedProxies, logger),
       ...restRoutes(services, deps),
       ...sessionCookieRoutes(services.auth, deps.clock),
       {
@@ -137,12 +141,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
             };
           });
         }
-        await usageSync.stop();
-        services.usageFeed.stop();
-        // Requests in flight finish before the database goes away.
-        await http.close();
-        // Then WebSocket clients get 1001 (they reconnect to another instance).
+        // New connections are refused from now on (a client reconnecting goes elsewhere).
+        http.closeListener();
+        // WebSocket clients get 1001 while their subscriptions still run: they reconnect
+        // elsewhere and subscribe again. Ending a subscription first would send `complete`,
+        // and a client drops a completed operation for good.
         await webSocket.dispose();
+        await usageSync.stop();
+        // Ends the SSE streams, which would otherwise hold the next step for its whole limit.
+        services.usageFeed.stop();
+        // Requests in flight finish (up to 10 s) before the database goes away.
+        await http.close();
         await services.verify.stop();
         await events.stop();
         if (ownsDatabase) await database.close();

@@ -4,6 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
+import { IDLE_GRACE_MS } from '../src/http/connections.ts';
+import { ManualClock } from '../src/lib/clock.ts';
 import { startTestServer, type TestServer, testEnv } from './helpers/app.ts';
 import { signupOrg } from './helpers/factories.ts';
 import { captureLog } from './helpers/log-capture.ts';
@@ -80,7 +82,10 @@ function connectError(url: string): Promise<string | undefined> {
   });
 }
 
-/** A graphql-ws connection, acknowledged; `closed` resolves with the server's close code. */
+/**
+ * A graphql-ws connection, acknowledged; `closed` resolves with the server's close code and
+ * `messages` holds every message the server sent after the ack.
+ */
 async function openGraphQLSocket(url: string, token: string) {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
@@ -90,7 +95,18 @@ async function openGraphQLSocket(url: string, token: string) {
   );
   const [ack] = await once(ws, 'message');
   expect(JSON.parse(String(ack)).type).toBe('connection_ack');
-  return { ws, closed };
+  const messages: { type: string; id?: string }[] = [];
+  ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+  return { ws, closed, messages };
+}
+
+/** Subscribers register asynchronously (after auth): wait until the feed has them. */
+async function untilSubscribed(server: TestServer, count: number) {
+  const feed = server.app.services.usageFeed;
+  for (let i = 0; i < 500 && feed.subscriberCount < count; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(feed.subscriberCount).toBe(count);
 }
 
 const isClosed = (socket: Socket) =>
@@ -118,7 +134,8 @@ describe('graceful stop', () => {
   });
 
   it('does not reset a request already sent on a connection that looked idle', async () => {
-    const server = await startTestServer();
+    // The clock stands still: the connection stays inside its idle grace however slow this is.
+    const server = await startTestServer({ overrides: { clock: new ManualClock() } });
     const { hostname, port } = new URL(server.url);
     const socket = connect(Number(port), hostname);
     let received = '';
@@ -144,11 +161,12 @@ describe('graceful stop', () => {
     );
   });
 
-  it('drains for SHUTDOWN_DRAIN_S: not ready, Connection: close, idle connections closed, WebSockets get 1001 at the end', async () => {
+  it('drains for SHUTDOWN_DRAIN_S: not ready, Connection: close, idle connections closed, then WebSockets get 1001 with their subscriptions intact', async () => {
     const log = captureLog();
+    const clock = new ManualClock();
     const server = await startTestServer({
       env: { SHUTDOWN_DRAIN_S: '600' },
-      overrides: { logger: log.logger },
+      overrides: { logger: log.logger, clock },
     });
     const org = await signupOrg(server);
     const idleAgent = new Agent({ keepAlive: true });
@@ -158,6 +176,9 @@ describe('graceful stop', () => {
     const query = halfSentQuery(server, org.token, busyAgent);
     await query.received;
     const socket = await openGraphQLSocket(server.url, org.token);
+    const usage = 'subscription { orgUsageUpdated { activeSeries } }';
+    socket.ws.send(JSON.stringify({ id: 'usage', type: 'subscribe', payload: { query: usage } }));
+    await untilSubscribed(server, 1);
 
     const stopped = server.stop();
     await log.next(/^shutdown: draining/);
@@ -174,19 +195,32 @@ describe('graceful stop', () => {
     expect(during.status).toBe(200);
     expect(during.headers.connection).toBe('close');
     await isClosed(during.socket);
-    // The keep-alive connection left idle since before the stop is closed by the server.
+    // The keep-alive connection left idle since before the stop is closed by the server once
+    // its idle grace has passed (not before: see the test above).
+    clock.advance(IDLE_GRACE_MS);
+    server.app.http.sweepIdle();
     await isClosed(before.socket);
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
 
-    // A request in flight at the stop gets Connection: close too.
+    // A second stop (a second SIGTERM) skips the rest of the delay. The listener closes, then
+    // WebSockets get 1001 with the subscription still running, while a request is still in
+    // flight: no `complete` first, which would make the client drop the operation instead of
+    // subscribing again on the instance it reconnects to.
+    void server.app.stop();
+    const first = await Promise.race([
+      socket.closed.then((code) => ({ code })),
+      once(socket.ws, 'message').then(([data]) => ({ message: JSON.parse(String(data)) })),
+    ]);
+    expect(first).toEqual({ code: 1001 });
+    expect(socket.messages).toEqual([]);
+    expect(await connectError(server.url)).toBe('ECONNREFUSED');
+
+    // The request in flight at the stop is answered, with Connection: close too.
     query.finish();
     const answer = await query.answer;
     expect(answer.status).toBe(200);
     expect(answer.headers.connection).toBe('close');
-
-    // A second stop (a second SIGTERM) skips the rest of the delay; then WebSockets get 1001.
-    void server.app.stop();
-    expect(await socket.closed).toBe(1001);
+    expect(JSON.parse(answer.text)).toEqual({ data: { tenants: { edges: [] } } });
     await stopped;
     expect(await connectError(server.url)).toBe('ECONNREFUSED');
     for (const agent of [idleAgent, busyAgent, freshAgent]) agent.destroy();

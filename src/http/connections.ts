@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { type Clock, systemClock } from '../lib/clock.ts';
 
 /**
  * How long a keep-alive connection must have been idle before a draining server closes it. One
@@ -28,9 +29,13 @@ export class ConnectionTracker {
   private sweeper: NodeJS.Timeout | undefined;
   private onSettled: (() => void) | undefined;
 
-  constructor(server: Server) {
+  /** The clock measures idle time: tests move it instead of waiting out the grace. */
+  constructor(
+    server: Server,
+    private readonly clock: Clock = systemClock,
+  ) {
     server.on('connection', (socket: Duplex) => {
-      this.connections.set(socket, { open: new Set(), idleSince: performance.now() });
+      this.connections.set(socket, { open: new Set(), idleSince: this.now() });
       socket.once('close', () => this.forget(socket));
     });
     server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => this.forget(socket));
@@ -59,7 +64,7 @@ export class ConnectionTracker {
     state.open.add(res);
     res.once('close', () => {
       state.open.delete(res);
-      state.idleSince = performance.now();
+      state.idleSince = this.now();
     });
   }
 
@@ -103,11 +108,17 @@ export class ConnectionTracker {
     clearInterval(this.sweeper);
   }
 
-  private sweep(): void {
-    const now = performance.now();
+  /** Closes the connections idle for IDLE_GRACE_MS; while draining, runs every 100 ms. */
+  sweep(): void {
+    if (!this.draining) return;
+    const now = this.now();
     for (const [socket, state] of this.connections) {
       if (state.open.size === 0 && now - state.idleSince >= IDLE_GRACE_MS) socket.destroy();
     }
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
   }
 
   private forget(socket: Duplex): void {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
+import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { ConnectionTracker } from './connections.ts';
 import { answerOddRequests, refuseOddMethod } from './odd-requests.ts';
@@ -56,9 +57,13 @@ export interface HttpServer {
    * `Connection: close`, and keep-alive connections left idle are closed.
    */
   beginDrain(): void;
+  /** Drains and stops the listener: new connections are refused; open ones are served. */
+  closeListener(): void;
+  /** Closes the connections left idle past the grace now, rather than at the next sweep. */
+  sweepIdle(): void;
   /**
-   * Drains, stops the listener, lets requests in flight finish (up to timeoutMs), then closes
-   * the HTTP connections left. WebSockets are not touched: their owner closes them.
+   * Closes the listener, lets requests in flight finish (up to timeoutMs), then closes the HTTP
+   * connections left. WebSockets are not touched: their owner closes them.
    */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -67,7 +72,7 @@ export interface HttpServer {
 export const IN_FLIGHT_LIMIT_MS = 10_000;
 
 /** One node:http server, five doors: each route is a plain handler chosen by path. */
-export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
+export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock): HttpServer {
   const isPrefix = (r: Route) => r.path.endsWith('/') && r.path !== '/';
   const exact = new Map(routes.filter((r) => !isPrefix(r)).map((r) => [r.path, r.handler]));
   const prefixes = routes.filter(isPrefix);
@@ -94,7 +99,7 @@ export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
       fail(err);
     }
   });
-  const connections = new ConnectionTracker(server);
+  const connections = new ConnectionTracker(server, clock);
   answerOddRequests(server, connections);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -109,22 +114,29 @@ export function createHttpServer(routes: Route[], logger: Logger): HttpServer {
     });
   };
 
+  const closeListener = () => {
+    beginDrain();
+    if (!server.listening) return;
+    // net.Server's close only stops the listener. node:http's own close() also destroys every
+    // connection without a request at once, resetting the next request a client is already
+    // sending on a keep-alive connection: idle connections are retired by the drain instead.
+    netServerClose.call(server);
+    logger.info('listener closed; finishing requests in flight', {
+      connections: connections.size,
+      inFlight: connections.inFlight,
+    });
+  };
+
   return {
     server,
     get draining() {
       return connections.isDraining;
     },
     beginDrain,
+    closeListener,
+    sweepIdle: () => connections.sweep(),
     async close(timeoutMs = IN_FLIGHT_LIMIT_MS) {
-      beginDrain();
-      // net.Server's close only stops the listener. node:http's own close() also destroys every
-      // connection without a request at once, resetting the next request a client is already
-      // sending on a keep-alive connection: idle connections are retired by the drain instead.
-      if (server.listening) netServerClose.call(server);
-      logger.info('listener closed; finishing requests in flight', {
-        connections: connections.size,
-        inFlight: connections.inFlight,
-      });
+      closeListener();
       if (!(await connections.settled(timeoutMs))) {
         logger.warn('shutdown: closing connections still busy', {
           afterMs: timeoutMs,
