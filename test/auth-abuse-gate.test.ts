@@ -6,9 +6,9 @@ import { gqlLogin, outcome, type Reply, restLogin } from './helpers/auth-abuse.t
 import { uniqueEmail } from './helpers/factories.ts';
 
 /**
- * scrypt behind a bounded gate: PASSWORD_HASH_CONCURRENCY hashes at once, PASSWORD_HASH_QUEUE
- * waiting, and beyond that "unavailable, retry" (REST 503 + Retry-After, GraphQL
- * SERVICE_UNAVAILABLE) with nothing counted against the login limit.
+ * scrypt behind a bounded gate (one per app): PASSWORD_HASH_CONCURRENCY hashes at once,
+ * PASSWORD_HASH_QUEUE waiting, and beyond that "unavailable, retry" (REST 503 + Retry-After,
+ * GraphQL SERVICE_UNAVAILABLE), answered before the attempt is counted in the database.
  */
 vi.setConfig({ testTimeout: 240_000 });
 const server = useTestServer({
@@ -53,6 +53,21 @@ describe('WorkGate', () => {
     expect(gate.stats).toEqual({ running: 0, waiting: 0 });
   });
 
+  it('has room while a task would run or wait, and none when both are full', async () => {
+    const gate = new WorkGate({ concurrency: 1, queue: 1 });
+    const tasks = [deferred(), deferred()];
+    expect(gate.hasRoom()).toBe(true);
+    const first = gate.run(() => tasks[0]!.promise);
+    expect(gate.hasRoom()).toBe(true);
+    const second = gate.run(() => tasks[1]!.promise);
+    expect(gate.hasRoom()).toBe(false);
+    tasks[0]!.resolve();
+    await first;
+    expect(gate.hasRoom()).toBe(true);
+    tasks[1]!.resolve();
+    await second;
+  });
+
   it('frees its place when a task fails', async () => {
     const gate = new WorkGate({ concurrency: 1, queue: 0 });
     await expect(gate.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
@@ -61,25 +76,34 @@ describe('WorkGate', () => {
 });
 
 describe('password hashing under a burst', () => {
-  it('answers "unavailable, retry" beyond one hashing and one waiting, on both doors', async () => {
+  it('answers "unavailable, retry" while the gate is full, on both doors, before counting anything', async () => {
     // Unknown emails still cost a full hash (against the dummy), which is made once first.
     expect(outcome(await restLogin(server().url, uniqueEmail('warm'), 'x'))).toBe('invalid');
+    // The gate is held by work this test controls: one hashing, one waiting, so it is full.
+    const { gate } = server().app.deps.passwords;
+    const held = [deferred(), deferred()];
+    const holding = held.map((task) => gate.run(() => task.promise));
+    expect(gate.stats).toEqual({ running: 1, waiting: 1 });
+    expect(gate.hasRoom()).toBe(false);
+
     const emails = Array.from({ length: 12 }, () => uniqueEmail('burst'));
+    const statements: string[] = [];
+    const stopRecording = server().database.onQuery((statement) => statements.push(statement));
     const replies = await Promise.all(
       emails.map((email, i) =>
         i % 2 ? gqlLogin(server().url, email, 'wrong') : restLogin(server().url, email, 'wrong'),
       ),
-    );
-    const outcomes = replies.map(outcome);
-    expect(outcomes.every((o) => o === 'invalid' || o === 'busy')).toBe(true);
-    // Twelve hashes of ~0.2 s or more arrive within milliseconds: most cannot find a place.
-    expect(outcomes.filter((o) => o === 'busy').length).toBeGreaterThanOrEqual(1);
-    expect(outcomes.filter((o) => o === 'invalid').length).toBeGreaterThanOrEqual(1);
-    const busy = replies.filter((r) => outcome(r) === 'busy');
-    for (const reply of busy) expectUnavailable(reply);
+    ).finally(stopRecording);
+    expect(replies.map(outcome)).toEqual(emails.map(() => 'busy'));
+    for (const reply of replies) expectUnavailable(reply);
+    // Refused before the database: no attempt counted, no user read, nothing at all.
+    expect(statements.filter((s) => /"(login_failures|login_sources|users)"/.test(s))).toEqual([]);
 
-    // A refused attempt was never checked, so it does not count: ten more are all checked.
-    const refusedEmail = emails[outcomes.indexOf('busy')]!;
+    // Freed, the gate takes work again; the refused attempt did not count: ten are all checked.
+    for (const task of held) task.resolve();
+    await Promise.all(holding);
+    expect(gate.hasRoom()).toBe(true);
+    const refusedEmail = emails[0]!;
     for (let i = 0; i < 10; i++) {
       expect(outcome(await restLogin(server().url, refusedEmail, `wrong-${i}`))).toBe('invalid');
     }

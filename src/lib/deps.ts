@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import type { Passwords } from '../modules/auth/password.ts';
 import type { Clock } from './clock.ts';
 import type { EventBus } from './events.ts';
 import type { RandomSource } from './ids.ts';
@@ -13,6 +14,8 @@ export interface Deps {
   random: RandomSource;
   logger: Logger;
   events: EventBus;
+  /** scrypt behind this app's own gate (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE). */
+  passwords: Passwords;
 }
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

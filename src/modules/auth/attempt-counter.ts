@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { asServiceUnavailable } from '../../db/errors.ts';
 import { loginFailures } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 
@@ -49,6 +50,9 @@ export function cappedBackoff(
 /** Rows are kept this long at most; every rule's window must fit in it. */
 export const ATTEMPT_RETENTION_MS = 60 * 60_000;
 
+/** Expired rows of every key are pruned by one written attempt in this many. */
+export const PRUNE_EVERY = 100;
+
 /** Keys are only ever compared: the email or address in them is not stored. */
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('base64url');
 
@@ -63,6 +67,8 @@ export type Taken = { ok: true; id: number } | { ok: false; retryAfterSeconds: n
  * Time comes from the clock.
  */
 export class AttemptCounter {
+  private writes = 0;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -84,11 +90,14 @@ export class AttemptCounter {
     // guesses holds no connections); only attempts that may pass go through it.
     const early = refusal(await this.recent(keyHash, rule, now));
     if (early) return early;
-    // Expired attempts of every key go with each one that may be written: a flood of distinct
-    // emails cannot grow the table beyond one retention's worth.
-    await this.db
-      .delete(loginFailures)
-      .where(lte(loginFailures.failedAt, new Date(now.getTime() - ATTEMPT_RETENTION_MS)));
+    // Expired attempts of every key go with one written attempt in PRUNE_EVERY (the first
+    // included): a flood of distinct emails cannot grow the table much beyond one retention's
+    // worth, and an attempt costs no table-wide delete.
+    if (this.writes++ % PRUNE_EVERY === 0) {
+      await this.db
+        .delete(loginFailures)
+        .where(lte(loginFailures.failedAt, new Date(now.getTime() - ATTEMPT_RETENTION_MS)));
+    }
     // One statement: the key's lock, its newest attempts, and this one written (see the
     // migration of count_credential_attempt). Refused, the attempt is taken back at once.
     const since = new Date(now.getTime() - rule.windowMs);
@@ -122,6 +131,23 @@ export class AttemptCounter {
       )
       .orderBy(desc(loginFailures.failedAt), desc(loginFailures.id))
       .limit(rule.fetch);
+  }
+
+  /**
+   * Runs the work attempts were counted for. When it cannot be done now (no capacity for scrypt,
+   * or a database lost, overloaded or too slow: asServiceUnavailable), the password was not
+   * checked, so the attempts are taken back before the error goes on. The one place that
+   * decides this for signup, login and password changes.
+   */
+  async whileCounted<T>(ids: readonly number[], work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      // If the database itself is out, the release fails too and the attempts stay counted
+      // (erring towards the limit); the caller still gets the original error.
+      if (asServiceUnavailable(err)) await this.release(...ids).catch(() => {});
+      throw err;
+    }
   }
 
   /** Forgets attempts that were never evaluated (refused by another limit, or no capacity). */

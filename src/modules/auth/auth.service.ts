@@ -5,7 +5,6 @@ import type { Deps } from '../../lib/deps.ts';
 import {
   InvalidCredentialsError,
   RateLimitedError,
-  ServiceUnavailableError,
   SessionExpiredError,
   UnauthenticatedError,
   ValidationError,
@@ -15,7 +14,6 @@ import { parseInput } from '../../lib/validation.ts';
 import { AttemptCounter, slidingWindow } from './attempt-counter.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
 import { LoginLimiter } from './login-limiter.ts';
-import { hashPassword, passwordWork, verifyAgainstDummy, verifyPassword } from './password.ts';
 import type { AuthenticatedSession, Session } from './session.ts';
 import { endSession, findLiveSession, startSession } from './sessions.ts';
 import { issueToken, type TokenSettings, verifyToken } from './tokens.ts';
@@ -35,7 +33,7 @@ export type AuthService = ReturnType<typeof createAuthService>;
 class EmailTaken extends Error {}
 
 export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
-  const { db, clock, random, config } = deps;
+  const { db, clock, random, config, passwords } = deps;
   const limiter = new LoginLimiter(db, clock);
   const counter = new AttemptCounter(db, clock);
   const { credentials } = config;
@@ -45,10 +43,11 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
     user: slidingWindow(credentials.passwordChangesPer15Min, 15 * 60_000),
     address: slidingWindow(credentials.passwordChangesPer15Min * 3, 15 * 60_000),
   };
-  passwordWork.configure({
-    concurrency: credentials.hashConcurrency,
-    queue: credentials.hashQueue,
-  });
+  // A full scrypt gate answers "retry" before any attempt is counted: a flood is refused
+  // without reaching the database (run() still refuses whatever passes this check together).
+  const refuseWhenBusy = () => {
+    if (!passwords.gate.hasRoom()) throw passwords.gate.busy();
+  };
 
   /** Every login is a session: access tokens last JWT_TTL_S, the session SESSION_MAX_AGE_S. */
   const issueFor = async (user: UserRow): Promise<AuthResult> => {
@@ -77,6 +76,7 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
     async signup(input: unknown, clientAddress = ''): Promise<AuthResult> {
       const { organisationName, email, password } = parseInput(signupSchema, input);
       const subject = rateLimitSubject(clientAddress);
+      refuseWhenBusy();
       const attempt = await counter.take(`signup\n${subject}`, signupRule);
       if (!attempt.ok) {
         throw new RateLimitedError(
@@ -85,47 +85,48 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
         );
       }
       const refuseLikeLogin = async (storedHash: string): Promise<never> => {
-        await verifyPassword(password, storedHash);
+        await passwords.verify(password, storedHash);
         throw new InvalidCredentialsError();
       };
-      try {
-        const [existing] = await db
-          .select({ passwordHash: users.passwordHash })
-          .from(users)
-          .where(eq(sql`lower(${users.email})`, email));
-        if (existing) return await refuseLikeLogin(existing.passwordHash);
-        const passwordHash = await hashPassword(password);
-        const now = clock.now();
-        const user = await db.transaction(async (tx) => {
-          const organisationId = newId('org', random);
-          await tx
-            .insert(organisations)
-            .values({ id: organisationId, name: organisationName, createdAt: now });
-          const [row] = await tx
-            .insert(users)
-            .values({
-              id: newId('usr', random),
-              organisationId,
-              email,
-              passwordHash,
-              role: 'owner',
-              createdAt: now,
-              passwordChangedAt: now,
-            })
-            .onConflictDoNothing()
-            .returning();
-          // A concurrent signup with the same email won the unique index: no organisation.
-          if (!row) throw new EmailTaken();
-          return row;
+      const user = await counter
+        .whileCounted([attempt.id], async () => {
+          const [existing] = await db
+            .select({ passwordHash: users.passwordHash })
+            .from(users)
+            .where(eq(sql`lower(${users.email})`, email));
+          if (existing) return await refuseLikeLogin(existing.passwordHash);
+          const passwordHash = await passwords.hash(password);
+          const now = clock.now();
+          const created = await db.transaction(async (tx) => {
+            const organisationId = newId('org', random);
+            await tx
+              .insert(organisations)
+              .values({ id: organisationId, name: organisationName, createdAt: now });
+            const [row] = await tx
+              .insert(users)
+              .values({
+                id: newId('usr', random),
+                organisationId,
+                email,
+                passwordHash,
+                role: 'owner',
+                createdAt: now,
+                passwordChangedAt: now,
+              })
+              .onConflictDoNothing()
+              .returning();
+            // A concurrent signup with the same email won the unique index: no organisation.
+            if (!row) throw new EmailTaken();
+            return row;
+          });
+          await limiter.rememberSource(email, subject);
+          return created;
+        })
+        .catch((err) => {
+          if (err instanceof EmailTaken) throw new InvalidCredentialsError();
+          throw err;
         });
-        await limiter.rememberSource(email, subject);
-        return issueFor(user);
-      } catch (err) {
-        if (err instanceof EmailTaken) throw new InvalidCredentialsError();
-        // Not even started (no capacity for scrypt): the attempt does not count.
-        if (err instanceof ServiceUnavailableError) await counter.release(attempt.id);
-        throw err;
-      }
+      return issueFor(user);
     },
 
     /**
@@ -137,21 +138,20 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       const parsed = parseInput(loginSchema, input);
       const email = parsed.email.trim().toLowerCase();
       const subject = rateLimitSubject(clientAddress);
+      refuseWhenBusy();
       const attempt = await limiter.begin(email, subject);
-      let user: UserRow | undefined;
-      let ok: boolean;
-      try {
-        [user] = await db
+      const { user, ok } = await attempt.check(async () => {
+        const [found] = await db
           .select()
           .from(users)
           .where(eq(sql`lower(${users.email})`, email));
-        ok = user
-          ? await verifyPassword(parsed.password, user.passwordHash)
-          : await verifyAgainstDummy(parsed.password);
-      } catch (err) {
-        if (err instanceof ServiceUnavailableError) await attempt.abandon();
-        throw err;
-      }
+        return {
+          user: found,
+          ok: found
+            ? await passwords.verify(parsed.password, found.passwordHash)
+            : await passwords.verifyAgainstDummy(parsed.password),
+        };
+      });
       if (!user || !ok) throw new InvalidCredentialsError();
       await attempt.succeeded();
       return issueFor(user);
@@ -239,6 +239,7 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
     ): Promise<AuthResult> {
       const { currentPassword, newPassword } = parseInput(changePasswordSchema, input);
       const userKey = `password\nuser\n${session.userId}`;
+      refuseWhenBusy();
       const taken = [
         await counter.take(userKey, passwordChangeRules.user),
         await counter.take(
@@ -255,16 +256,16 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
           `Too many password changes; try again in ${refused.retryAfterSeconds} s`,
         );
       }
-      try {
+      return counter.whileCounted(counted, async () => {
         const [user] = await db.select().from(users).where(eq(users.id, session.userId));
         if (!user) throw new UnauthenticatedError();
-        if (!(await verifyPassword(currentPassword, user.passwordHash))) {
+        if (!(await passwords.verify(currentPassword, user.passwordHash))) {
           throw new ValidationError('currentPassword', 'currentPassword: does not match');
         }
         const [updated] = await db
           .update(users)
           .set({
-            passwordHash: await hashPassword(newPassword),
+            passwordHash: await passwords.hash(newPassword),
             tokenVersion: sql`${users.tokenVersion} + 1`,
             passwordChangedAt: clock.now(),
           })
@@ -272,10 +273,7 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
           .returning();
         await counter.clear(userKey);
         return issueFor(updated!);
-      } catch (err) {
-        if (err instanceof ServiceUnavailableError) await counter.release(...counted);
-        throw err;
-      }
+      });
     },
   };
 }

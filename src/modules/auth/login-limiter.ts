@@ -20,15 +20,19 @@ const accountKey = (email: string) => `account\n${email}`;
 /** A counted login attempt: settle it once the password has been checked (or could not be). */
 export interface LoginAttempt {
   succeeded(): Promise<void>;
-  /** The password was not checked (no capacity): the attempt does not count. */
-  abandon(): Promise<void>;
+  /**
+   * Runs the password check; if it cannot be done now (no capacity, database unavailable),
+   * the attempt does not count (AttemptCounter.whileCounted).
+   */
+  check<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**
  * Login limits, counted before the password is checked (see AttemptCounter), shared by every
  * door and instance. The per-account limit bounds guessing spread over many addresses, and
- * never locks out an address the account used recently, so an attacker cannot keep the real
- * user out; from a new address the wait is at most 5 minutes per attempt.
+ * never applies to an address the account logged in from recently, so guessing cannot keep the
+ * real user out there; from a new address the wait is at most 5 minutes per attempt, for as
+ * long as the guessing goes on.
  */
 export class LoginLimiter {
   private readonly counter: AttemptCounter;
@@ -44,7 +48,9 @@ export class LoginLimiter {
     const pair = await this.counter.take(pairKey(email, subject), LOGIN_LIMITS.pair);
     if (!pair.ok) throw new RateLimitedError(pair.retryAfterSeconds);
     const ids = [pair.id];
-    if (!(await this.sources.isKnown(email, subject))) {
+    // A failure between the two counts (the database lost) takes the pair's attempt back too.
+    await this.counter.whileCounted(ids, async () => {
+      if (await this.sources.isKnown(email, subject)) return;
       const account = await this.counter.take(accountKey(email), LOGIN_LIMITS.account);
       if (!account.ok) {
         await this.counter.release(pair.id);
@@ -54,7 +60,7 @@ export class LoginLimiter {
         );
       }
       ids.push(account.id);
-    }
+    });
     return {
       succeeded: async () => {
         // The account's other failures stay: a success from one address does not hand an
@@ -63,7 +69,7 @@ export class LoginLimiter {
         await this.counter.clear(pairKey(email, subject));
         await this.sources.remember(email, subject);
       },
-      abandon: () => this.counter.release(...ids),
+      check: (work) => this.counter.whileCounted(ids, work),
     };
   }
 

@@ -6,7 +6,6 @@ import { isPlausibleId, newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { createUserSchema, updateRoleSchema } from '../auth/auth.schemas.ts';
-import { hashPassword } from '../auth/password.ts';
 import { requireWriter, type Session } from '../auth/session.ts';
 import { lockOrganisationPlan } from './plan-lock.ts';
 
@@ -15,7 +14,7 @@ export type UsersService = ReturnType<typeof createUsersService>;
 /** Users one organisation may have: the users list is one answer, so it stays bounded. */
 export const MAX_USERS_PER_ORGANISATION = 500;
 
-export function createUsersService({ db, clock, random }: Deps) {
+export function createUsersService({ db, clock, random, passwords }: Deps) {
   const findInOrg = async (session: Session, userId: string) => {
     if (!isPlausibleId(userId)) throw new NotFoundError('User', userId.slice(0, 200));
     const [user] = await db
@@ -52,7 +51,7 @@ export function createUsersService({ db, clock, random }: Deps) {
       if (role === 'owner' && session.role !== 'owner')
         throw new ForbiddenError('Only an owner can add an owner');
       const now = clock.now();
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await passwords.hash(password);
       const row = await db.transaction(async (tx) => {
         // Counted under the organisation lock, so concurrent adds cannot pass the cap together.
         await lockOrganisationPlan(tx, session.organisationId);
