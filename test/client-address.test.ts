@@ -1,6 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { clientAddressOf, rateLimitSubject, TrustedProxies } from '../src/http/client-address.ts';
+import {
+  clientAddress,
+  clientAddressOf,
+  rateLimitSubject,
+  TrustedProxies,
+} from '../src/http/client-address.ts';
 
 describe('client address behind trusted proxies', () => {
   const trusted = TrustedProxies.parse('10.0.0.0/8, ::1, fd00::/8');
@@ -42,5 +48,23 @@ describe('client address behind trusted proxies', () => {
     expect(
       loadConfig({ ...env, TRUSTED_PROXIES: '10.0.0.0/8' }).trustedProxies.trusts('10.9.9.9'),
     ).toBe(true);
+  });
+
+  it('tells the operator once when X-Forwarded-For arrives and no proxy is trusted', () => {
+    const none = TrustedProxies.parse('');
+    let notices = 0;
+    none.onIgnoredForwarding = () => notices++;
+    const request = (headers: Record<string, string>) =>
+      ({ socket: { remoteAddress: '10.0.0.5' }, headers }) as unknown as IncomingMessage;
+    expect(clientAddress(request({}), none)).toBe('10.0.0.5');
+    expect(notices).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      expect(clientAddress(request({ 'x-forwarded-for': '198.51.100.1' }), none)).toBe('10.0.0.5');
+    }
+    expect(notices).toBe(1);
+    const some = TrustedProxies.parse('10.0.0.0/8');
+    some.onIgnoredForwarding = () => notices++;
+    clientAddress(request({ 'x-forwarded-for': '198.51.100.1' }), some);
+    expect(notices).toBe(1);
   });
 });

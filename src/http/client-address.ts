@@ -40,6 +40,20 @@ export class TrustedProxies {
     return new TrustedProxies(entries);
   }
 
+  /**
+   * Called once, the first time X-Forwarded-For arrives while no proxy is trusted: behind a
+   * load balancer that means every client shares the balancer's address in every per-address
+   * limit, which an operator should hear about.
+   */
+  onIgnoredForwarding: (() => void) | undefined;
+  private noticed = false;
+
+  noticeIgnoredForwarding(): void {
+    if (this.noticed) return;
+    this.noticed = true;
+    this.onIgnoredForwarding?.();
+  }
+
   trusts(address: string): boolean {
     if (this.empty) return false;
     const family = isIP(address);
@@ -75,7 +89,9 @@ export function clientAddressOf(
 }
 
 export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
-  return clientAddressOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
+  const forwardedFor = req.headers['x-forwarded-for'];
+  if (forwardedFor !== undefined && trusted.empty) trusted.noticeIgnoredForwarding();
+  return clientAddressOf(req.socket.remoteAddress, forwardedFor, trusted);
 }
 
 /**

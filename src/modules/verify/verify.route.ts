@@ -1,6 +1,8 @@
 import { clientAddress, rateLimitSubject, type TrustedProxies } from '../../http/client-address.ts';
 import { sendError, sendUnavailable } from '../../http/respond.ts';
 import type { Route } from '../../http/server.ts';
+import { reportFailure } from '../../lib/failures.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { isScope } from '../api-keys/scopes.ts';
 import { parseAuthorization } from './credentials.ts';
 import type { Verdict, VerifyService } from './verify.service.ts';
@@ -21,7 +23,11 @@ const UNAUTHORIZED_HEADERS = {
  * The source a limit on unknown keys counts is the client as the proxy reports it
  * (X-Forwarded-For from a peer in TRUSTED_PROXIES), IPv6 per /64.
  */
-export function verifyRoutes(verify: VerifyService, trustedProxies: TrustedProxies): Route[] {
+export function verifyRoutes(
+  verify: VerifyService,
+  trustedProxies: TrustedProxies,
+  logger: Logger,
+): Route[] {
   const handler: Route['handler'] = async (req, res, url) => {
     const header = req.headers['x-required-scope'];
     const fromHeader = Array.isArray(header) ? header[0] : header;
@@ -50,8 +56,10 @@ export function verifyRoutes(verify: VerifyService, trustedProxies: TrustedProxi
         // Only worked out on a cache miss: a cached key costs nothing more.
         () => rateLimitSubject(clientAddress(req, trustedProxies)),
       );
-    } catch {
-      // Fail closed, and tell the proxy it is us, not the key.
+    } catch (err) {
+      // Fail closed, and tell the proxy it is us, not the key. A bug is logged as one (with a
+      // requestId), a lost database as a warning.
+      reportFailure(logger, err, { door: 'verify' });
       sendUnavailable(res, 'Key verification is temporarily unavailable; retry shortly');
       return;
     }

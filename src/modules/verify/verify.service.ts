@@ -1,6 +1,7 @@
 import { describeError } from '../../db/errors.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { hashApiKey, isWellFormedKey } from '../api-keys/key-format.ts';
+import type { Scope } from '../api-keys/scopes.ts';
 import type { PresentedCredentials } from './credentials.ts';
 import { KeyCache } from './key-cache.ts';
 import { createKeyLookup, recentlyUsedSecrets } from './key-lookup.ts';
@@ -48,7 +49,7 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
      */
     async verify(
       credentials: PresentedCredentials | undefined,
-      scope: string | undefined,
+      scope: Scope,
       sourceOf: () => string,
     ): Promise<Verdict> {
       // Malformed or mistyped keys fail the checksum: no database lookup.
@@ -70,7 +71,7 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
         return UNAUTHORIZED;
       if (credentials.tenantId !== undefined && credentials.tenantId !== grant.tenantId)
         return UNAUTHORIZED;
-      if (scope !== undefined && !grant.scopes.includes(scope)) return { status: 403, scope };
+      if (!grant.scopes.includes(scope)) return { status: 403, scope };
       lastUsed.touch(grant.keyId, now);
       return { status: 200, tenantId: grant.tenantId, keyId: grant.keyId };
     },
