@@ -6,6 +6,7 @@ import type { Database } from '../src/db/client.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { testEnv } from './helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+import { seededRandom } from './helpers/fuzz.ts';
 
 // graphql-http's audits of the GraphQL-over-HTTP spec, against the real server. The answer to a
 // request must not depend on what came before (Yoga's parse and validation caches are shared by
@@ -14,19 +15,12 @@ import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 /** The spec's documents that fail, and one from the field; sent first to fill the caches. */
 const BAD_DOCUMENTS = ['{', '{ 8f31403dfe404bccbb0e835f2629c6a7 }', '{ q1 q2 '];
 
-/** mulberry32: a fixed seed gives the same shuffle on every run. */
+/** A fixed seed gives the same shuffle on every run. */
 function seededShuffle<T>(items: T[], seed: number): T[] {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
+    const j = random.int(i + 1);
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
