@@ -54,15 +54,23 @@ export function runPrimary(
   const retiring = new Set<Worker>();
   /** Started by a rolling restart and not listening yet: if it dies, the restart stops. */
   const candidates = new Set<Worker>();
+  /** The old worker whose replacement is starting: if it dies meanwhile, that one replaces it. */
+  let beingReplaced: Worker | undefined;
   let restarting = false;
 
   const fork = () => {
     const worker = cluster.fork(workerEnv);
     forkedAt.set(worker, Date.now());
+    // A message to a worker that just died fails on its closed channel; unhandled, that error
+    // would end the primary and every worker with it. Its 'exit' follows and is handled there.
+    worker.on('error', (err) => {
+      logger.warn('worker channel error', { pid: worker.process.pid, error: err.message });
+    });
     worker.on('message', (message: WorkerListening) => {
       if (message?.type !== 'listening') return;
       listening.add(worker);
-      if (!started && listening.size === config.workers) {
+      if (started) console.log(`worker ${worker.process.pid} listening`);
+      else if (listening.size === config.workers) {
         started = true;
         onListening(message.url);
       }
@@ -72,7 +80,18 @@ export function runPrimary(
 
   cluster.on('exit', (worker, code, signal) => {
     const wasListening = listening.delete(worker);
+    const lived = Date.now() - (forkedAt.get(worker) ?? 0);
+    forkedAt.delete(worker);
     if (stopping || retiring.delete(worker) || candidates.delete(worker)) return;
+    if (worker === beingReplaced) {
+      // Its replacement is starting already: the rolling restart takes care of the rest.
+      logger.warn('worker exited while its replacement was starting', {
+        pid: worker.process.pid,
+        code,
+        signal,
+      });
+      return;
+    }
     if (!started && !wasListening) {
       // A worker that cannot start (database unreachable, port taken) will not do better on
       // a retry: fail like a single process would, rather than loop.
@@ -80,20 +99,18 @@ export function runPrimary(
       void stopAll(1);
       return;
     }
-    const lived = Date.now() - (forkedAt.get(worker) ?? 0);
-    forkedAt.delete(worker);
+    replaceLater(worker.process.pid, lived, { code, signal });
+  });
+
+  /** Forks a replacement for a dead worker after the crash-loop delay. */
+  const replaceLater = (pid: number | undefined, lived: number, exit: object) => {
     if (lived >= HEALTHY_AFTER_MS) restartDelayMs = RESTART_DELAY_MS.first;
-    logger.warn('worker exited; starting a replacement', {
-      pid: worker.process.pid,
-      code,
-      signal,
-      inMs: restartDelayMs,
-    });
+    logger.warn('worker exited; starting a replacement', { pid, ...exit, inMs: restartDelayMs });
     setTimeout(() => {
       if (!stopping) fork();
     }, restartDelayMs).unref();
     restartDelayMs = Math.min(restartDelayMs * 2, RESTART_DELAY_MS.max);
-  });
+  };
 
   const stopAll = async (exitCode: number) => {
     stopping = true;
@@ -133,22 +150,36 @@ export function runPrimary(
   /** Resolves true once the worker listens, false if it exits first. */
   const listeningOf = (worker: Worker) =>
     new Promise<boolean>((resolve) => {
-      worker.on('message', (message: WorkerListening) => {
-        if (message?.type === 'listening') resolve(true);
-      });
-      worker.once('exit', () => resolve(false));
+      const settle = (listens: boolean) => {
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        resolve(listens);
+      };
+      const onMessage = (message: WorkerListening) => {
+        if (message?.type === 'listening') settle(true);
+      };
+      const onExit = () => settle(false);
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
     });
 
-  /** Asks a worker to stop at once (its replacement listens already); waits for its exit. */
+  /**
+   * Asks a worker to stop at once (its replacement listens already); resolves once it has
+   * exited, at once if it is dead already or the message cannot reach it.
+   */
   const retire = (worker: Worker) =>
     new Promise<void>((resolve) => {
+      if (worker.isDead()) return resolve();
       retiring.add(worker);
       const timer = setTimeout(() => worker.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
       worker.once('exit', () => {
         clearTimeout(timer);
         resolve();
       });
-      worker.send({ type: 'retire' } satisfies PrimaryMessage);
+      worker.send({ type: 'retire' } satisfies PrimaryMessage, (err: Error | null) => {
+        // The channel closed: the worker is dying; its 'exit' (above) resolves, or the kill.
+        if (err) worker.process.kill('SIGKILL');
+      });
     });
 
   const rollingRestart = async () => {
@@ -161,18 +192,25 @@ export function runPrimary(
       if (stopping) break;
       if (worker.isDead()) continue; // died meanwhile: already replaced
       const fresh = fork();
+      console.log(`rolling restart: replacing worker ${worker.process.pid}`);
       candidates.add(fresh);
+      beingReplaced = worker;
       const ok = await listeningOf(fresh);
       candidates.delete(fresh);
+      beingReplaced = undefined;
       if (!ok) {
         logger.error('rolling restart: a new worker failed to start; keeping the others', {
           replaced,
         });
+        // The old worker died too while the new one was starting: it still needs a replacement.
+        if (worker.isDead() && !stopping)
+          replaceLater(worker.process.pid, 0, { during: 'restart' });
         break;
       }
       await retire(worker);
       replaced++;
     }
+    beingReplaced = undefined;
     restarting = false;
     console.log(`rolling restart done: ${replaced} of ${old.length} workers replaced`);
   };

@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/database.ts';
 import { uniqueEmail } from './helpers/factories.ts';
@@ -97,14 +98,67 @@ describe.skipIf(engine !== 'postgres')('WORKERS: several processes behind one po
       const workers = childrenOf(portal.child.pid!);
       return workers.length === 2 && !workers.includes(victim) && workers.includes(survivor);
     }, 20_000);
-    // Wait until the replacement listens too, then both answer again.
-    await waitFor(async () => {
-      const answers = await Promise.all(
-        Array.from({ length: 4 }, () => gqlOnNewConnection(portal.url, ME, {}, token)),
-      );
-      return answers.every((a) => a.body.data?.me?.email === email);
-    }, 20_000);
+    // The primary says when the replacement listens; then both answer again.
+    const replacement = childrenOf(portal.child.pid!).find((pid) => pid !== survivor)!;
+    await waitFor(async () => portal.output().includes(`worker ${replacement} listening`), 60_000);
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => gqlOnNewConnection(portal.url, ME, {}, token)),
+    );
+    for (const answer of answers) expect(answer.body.data?.me?.email).toBe(email);
   });
+
+  it('survives an old worker dying while its replacement starts; the set returns to 2 and a later SIGHUP still works', async () => {
+    const restartsDone = () =>
+      portal.output().match(/rolling restart done: 2 of 2 workers replaced/g)?.length ?? 0;
+    // Both workers listen (the test above waits for its replacement to): killing one leaves
+    // the other serving. With only one listening, the port would close for a moment, and with
+    // PORT=0 the primary would then listen on another port.
+    const before = childrenOf(portal.child.pid!);
+    expect(before).toHaveLength(2);
+    // Every process migrates under this advisory lock (src/db/client.ts): held here, a new
+    // worker waits in its migration, started but not listening, for as long as this test likes.
+    const sql = postgres(testDatabase.url!, { max: 1, onnotice: () => {} });
+    const migrationLock = '7245310001';
+    const waitingForLock = async () =>
+      (
+        await sql`select 1 from pg_locks where locktype = 'advisory' and not granted
+          and database = (select oid from pg_database where datname = current_database())`
+      ).length > 0;
+    try {
+      await sql`select pg_advisory_lock(${migrationLock}::bigint)`;
+      portal.child.kill('SIGHUP');
+      await waitFor(
+        async () => /rolling restart: replacing worker \d+/.test(portal.output()),
+        20_000,
+      );
+      const victim = Number(/rolling restart: replacing worker (\d+)/.exec(portal.output())![1]);
+      expect(before).toContain(victim);
+      await waitFor(waitingForLock, 60_000);
+
+      process.kill(victim, 'SIGKILL');
+      await waitFor(async () => /worker exited/.test(portal.output()), 20_000);
+      await sql`select pg_advisory_unlock(${migrationLock}::bigint)`;
+      // Before F1 the primary crashed here (a message sent to the dead worker).
+      const primaryExited = () =>
+        portal.child.exitCode !== null || portal.child.signalCode !== null;
+      await waitFor(async () => restartsDone() === 1 || primaryExited(), 120_000);
+    } finally {
+      await sql.end();
+    }
+    expect(portal.child.exitCode, portal.output()).toBeNull();
+    expect(portal.output()).toMatch(/worker exited while its replacement was starting/);
+    const after = childrenOf(portal.child.pid!);
+    expect(after, portal.output()).toHaveLength(2);
+    expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+    expect((await gqlOnNewConnection(portal.url, ME, {}, token)).body.data.me.email).toBe(email);
+
+    // The restart ended properly: the next SIGHUP is not ignored.
+    portal.child.kill('SIGHUP');
+    await waitFor(async () => restartsDone() === 2, 120_000);
+    const again = childrenOf(portal.child.pid!);
+    expect(again, portal.output()).toHaveLength(2);
+    expect(again.filter((pid) => after.includes(pid))).toEqual([]);
+  }, 300_000);
 
   it('on SIGTERM lets every worker drain, then exits 0', async () => {
     const workers = childrenOf(portal.child.pid!);
