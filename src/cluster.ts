@@ -22,7 +22,9 @@ const RESTART_DELAY_MS = { first: 1000, max: 30_000 };
 const HEALTHY_AFTER_MS = 60_000;
 /**
  * Workers drain their requests on SIGTERM; one that takes longer than this past its drain
- * delay (requests in flight get 10 s, then WebSockets and the database close) is killed.
+ * delay is killed. After the drain a worker needs about 20 s at worst: WebSockets close, then
+ * requests in flight get 10 s, then the last-used flush and the database close get 5 s each.
+ * README's kill timeout for a process manager (drain + 30 s) is this same margin.
  */
 const STOP_TIMEOUT_MS = 30_000;
 
