@@ -9,6 +9,7 @@ import { ManualClock } from '../src/lib/clock.ts';
 import { startTestServer, type TestServer, testEnv } from './helpers/app.ts';
 import { signupOrg } from './helpers/factories.ts';
 import { captureLog } from './helpers/log-capture.ts';
+import { subscribeSse } from './helpers/subscriptions.ts';
 
 interface Answer {
   status: number;
@@ -178,7 +179,8 @@ describe('graceful stop', () => {
     const socket = await openGraphQLSocket(server.url, org.token);
     const usage = 'subscription { orgUsageUpdated { activeSeries } }';
     socket.ws.send(JSON.stringify({ id: 'usage', type: 'subscribe', payload: { query: usage } }));
-    await untilSubscribed(server, 1);
+    const sse = await subscribeSse(server.url, usage, {}, org.token);
+    await untilSubscribed(server, 2);
 
     const stopped = server.stop();
     await log.next(/^shutdown: draining/);
@@ -221,7 +223,11 @@ describe('graceful stop', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.connection).toBe('close');
     expect(JSON.parse(answer.text)).toEqual({ data: { tenants: { edges: [] } } });
+    // The server ended the SSE stream before it waited for requests in flight: left open, the
+    // stream would have held that wait for its whole limit.
+    await sse.ended;
     await stopped;
+    expect(log.lines.filter((line) => /still busy/.test(line.msg))).toEqual([]);
     expect(await connectError(server.url)).toBe('ECONNREFUSED');
     for (const agent of [idleAgent, busyAgent, freshAgent]) agent.destroy();
   });
