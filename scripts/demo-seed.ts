@@ -1,5 +1,5 @@
 import type { Config } from '../src/config.ts';
-import { ConflictError } from '../src/lib/errors.ts';
+import { InvalidCredentialsError } from '../src/lib/errors.ts';
 import type { AuthResult } from '../src/modules/auth/auth.service.ts';
 import type { Services } from '../src/services.ts';
 
@@ -32,14 +32,15 @@ export async function seedTrainingOrganisation(
 ): Promise<{ created: boolean; organisationId: string }> {
   refuseInProduction(config);
   let result: AuthResult;
-  let created = true;
+  let created = false;
   try {
-    result = await services.auth.signup(TRAINING);
-  } catch (err) {
-    if (!(err instanceof ConflictError)) throw err;
-    // Already there: the login fails (and we stop) if someone changed the password.
+    // Already there: log in. Signup would not say so (an existing email gets login's answer).
     result = await services.auth.login(TRAINING);
-    created = false;
+  } catch (err) {
+    if (!(err instanceof InvalidCredentialsError)) throw err;
+    // Not there yet, or its password was changed: then signup fails too, and we stop.
+    result = await services.auth.signup(TRAINING);
+    created = true;
   }
   const { user } = result;
   const session = { userId: user.id, organisationId: user.organisationId, role: user.role };
