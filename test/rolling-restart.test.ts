@@ -6,8 +6,7 @@ import { gqlAt, type TestServer } from './helpers/app.ts';
 import { createTestDatabase, engine, type TestDatabase } from './helpers/database.ts';
 import { signupOrg, type TestOrg } from './helpers/factories.ts';
 import { freePort, runLoad, TestBalancer } from './helpers/load.ts';
-import { spawnPortalWithin } from './helpers/portal-start.ts';
-import { type PortalProcess, waitFor } from './helpers/process.ts';
+import { type PortalProcess, spawnPortal, waitFor } from './helpers/process.ts';
 import { childrenOf } from './helpers/workers.ts';
 
 /**
@@ -57,7 +56,7 @@ describe.skipIf(engine !== 'postgres')('rolling restart on PostgreSQL: 0 failed 
   let ports: { single: number; workers: number };
 
   const start = async (port: number, env: Record<string, string> = {}) => {
-    const portal = await spawnPortalWithin(
+    const portal = await spawnPortal(
       {
         DATABASE_URL: testDatabase.url!,
         PORT: String(port),
@@ -65,7 +64,7 @@ describe.skipIf(engine !== 'postgres')('rolling restart on PostgreSQL: 0 failed 
         SHUTDOWN_DRAIN_S: '1',
         ...env,
       },
-      START_WITHIN_MS,
+      { startTimeoutMs: START_WITHIN_MS },
     );
     portals.push(portal);
     return portal;
@@ -188,7 +187,7 @@ describe.skipIf(engine !== 'pglite')(
       async () => {
         const port = await freePort();
         const env = { PORT: String(port), PGLITE_DIR: dir };
-        const first = await spawnPortalWithin(env, START_WITHIN_MS);
+        const first = await spawnPortal(env, { startTimeoutMs: START_WITHIN_MS });
         portals.push(first);
         const org = await signupAt(first.url);
         const balancer = new TestBalancer([first.url]);
@@ -197,7 +196,7 @@ describe.skipIf(engine !== 'pglite')(
           await load.served(200);
           first.child.kill('SIGTERM');
           expect(await exitOf(first), first.output()).toBe(0);
-          const second = await spawnPortalWithin(env, START_WITHIN_MS);
+          const second = await spawnPortal(env, { startTimeoutMs: START_WITHIN_MS });
           portals.push(second);
           await load.served(200);
           const report = await load.stop();

@@ -13,9 +13,13 @@ export interface PortalProcess {
 
 /**
  * Runs `src/main.ts` as its own process (as in production) and waits for its URL. An `undefined`
- * value removes that variable from the test defaults.
+ * value removes that variable from the test defaults. The start deadline is generous: a restart
+ * under load (WORKERS=2 on two busy cores) can take well over 30 s.
  */
-export async function spawnPortal(env: Record<string, string | undefined>): Promise<PortalProcess> {
+export async function spawnPortal(
+  env: Record<string, string | undefined>,
+  { startTimeoutMs = 90_000 }: { startTimeoutMs?: number } = {},
+): Promise<PortalProcess> {
   const merged = { ...process.env, ...testEnv({ LOG_LEVEL: 'warn' }), ...env };
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -24,26 +28,28 @@ export async function spawnPortal(env: Record<string, string | undefined>): Prom
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`portal did not start:\n${output}`)), 30_000);
-    const onData = () => {
+  const url = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`portal did not start in ${startTimeoutMs} ms:\n${output}`)),
+      startTimeoutMs,
+    );
+    const onData = (d: Buffer) => {
+      output += d;
       const match = /listening on (http:\/\/\S+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
     };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`portal exited with ${code}:\n${output}`)));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`portal exited with ${code}:\n${output}`));
+    });
   });
   return {
-    url,
+    url: await url,
     child,
     output: () => output,
     kill: (signal = 'SIGTERM') =>
