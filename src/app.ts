@@ -70,10 +70,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     random: overrides.random ?? cryptoRandom,
     logger,
     events,
-    passwords: new Passwords({
-      concurrency: config.credentials.hashConcurrency,
-      queue: config.credentials.hashQueue,
-    }),
+    passwords: new Passwords(
+      { concurrency: config.credentials.hashConcurrency, queue: config.credentials.hashQueue },
+      config.credentials.hashLogN,
+    ),
   };
   const services = createServices(deps, {
     secret: new TextEncoder().encode(secret),

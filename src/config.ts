@@ -83,6 +83,7 @@ const envSchema = z.object({
   UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
+  PASSWORD_HASH_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
   PASSWORD_CHANGE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -126,6 +127,8 @@ export type Config = {
   credentials: {
     hashConcurrency: number;
     hashQueue: number;
+    /** scrypt cost of new hashes, log2(N); stored in each hash, so old hashes still verify. */
+    hashLogN: number;
     signupsPerHour: number;
     passwordChangesPer15Min: number;
   };
@@ -144,6 +147,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError(
       'Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production',
+    );
+  }
+  if (e.NODE_ENV === 'production' && e.PASSWORD_HASH_LOG_N < 17) {
+    throw new ConfigError(
+      `Invalid configuration:\n  PASSWORD_HASH_LOG_N: ${e.PASSWORD_HASH_LOG_N} is below OWASP's scrypt minimum (17) and refused when NODE_ENV=production`,
     );
   }
   const workers = e.WORKERS === 'auto' ? availableParallelism() : Number(e.WORKERS);
@@ -217,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Leave two of libuv's threads to JWT checks, files and DNS.
       hashConcurrency: e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, e.UV_THREADPOOL_SIZE - 2),
       hashQueue: e.PASSWORD_HASH_QUEUE,
+      hashLogN: e.PASSWORD_HASH_LOG_N,
       signupsPerHour: e.SIGNUP_LIMIT_PER_HOUR,
       passwordChangesPer15Min: e.PASSWORD_CHANGE_LIMIT,
     },

@@ -1,8 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
 import { users } from '../src/db/schema.ts';
 import { ManualClock } from '../src/lib/clock.ts';
+import { Passwords } from '../src/modules/auth/password.ts';
 import { TEST_JWT_SECRET, useTestServer } from './helpers/app.ts';
 import { PASSWORD, signupOrg, type TestOrg, uniqueEmail } from './helpers/factories.ts';
 import { postGql } from './helpers/graphql-http.ts';
@@ -93,12 +95,23 @@ describe('signup and login', () => {
     expect(wrong).toEqual(unknown);
   });
 
-  it('stores the password as scrypt with N=2^17, r=8, p=1', async () => {
+  it('stores the password as scrypt (r=8, p=1) with the configured cost; N=2^17 unless told', async () => {
     const [row] = await server()
       .database.db.select({ hash: users.passwordHash })
       .from(users)
       .where(eq(users.id, org.userId));
-    expect(row!.hash.startsWith('scrypt$17$8$1$')).toBe(true);
+    // The suite runs with PASSWORD_HASH_LOG_N=12 (test/helpers/app.ts); production keeps 17.
+    expect(row!.hash.startsWith('scrypt$12$8$1$')).toBe(true);
+    const standard = await new Passwords({ concurrency: 1, queue: 0 }).hash(PASSWORD);
+    expect(standard.startsWith('scrypt$17$8$1$')).toBe(true);
+    expect(loadConfig({}).credentials.hashLogN).toBe(17);
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), PASSWORD_HASH_LOG_N: '12' }),
+    ).toThrow(/PASSWORD_HASH_LOG_N: 12 is below OWASP's scrypt minimum \(17\)/);
+    // A hash of either cost verifies: the cost is read from the stored hash.
+    expect(await new Passwords({ concurrency: 1, queue: 0 }, 12).verify(PASSWORD, standard)).toBe(
+      true,
+    );
     const [, , , , salt, key] = row!.hash.split('$');
     expect(Buffer.from(salt!, 'base64').length).toBeGreaterThanOrEqual(16);
     expect(Buffer.from(key!, 'base64').length).toBeGreaterThanOrEqual(32);

@@ -34,6 +34,9 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     HOST: '127.0.0.1',
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
+    // Cheaper scrypt (2^12 rather than 2^17): every signup and login in the suite hashes, and
+    // the cost factor is a parameter, not the code under test (auth.test.ts pins the default).
+    PASSWORD_HASH_LOG_N: '12',
     ...extra,
   };
 }

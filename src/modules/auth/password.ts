@@ -1,8 +1,11 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { WorkGate, type WorkGateLimits } from './work-gate.ts';
 
-/** OWASP's scrypt parameters: N=2^17, r=8, p=1 (needs ~128 MiB, so maxmem is raised). */
-const LOG_N = 17;
+/**
+ * OWASP's scrypt parameters: N=2^17, r=8, p=1 (needs ~128 MiB, so maxmem is raised). Tests may
+ * lower N (PASSWORD_HASH_LOG_N, refused below 17 in production) to spend less CPU per signup.
+ */
+export const DEFAULT_LOG_N = 17;
 const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
@@ -20,14 +23,17 @@ export class Passwords {
   /** Burns the same work as a real check, so unknown emails answer as slowly as wrong passwords. */
   private dummyHash: Promise<string> | undefined;
 
-  constructor(limits: WorkGateLimits) {
+  constructor(
+    limits: WorkGateLimits,
+    private readonly logN = DEFAULT_LOG_N,
+  ) {
     this.gate = new WorkGate(limits, 'Too many password checks in progress; retry shortly');
   }
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(16);
-    const key = await this.derive(password, salt, LOG_N, R, P);
-    return `scrypt$${LOG_N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+    const key = await this.derive(password, salt, this.logN, R, P);
+    return `scrypt$${this.logN}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
   }
 
   async verify(password: string, stored: string): Promise<boolean> {
