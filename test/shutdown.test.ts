@@ -234,8 +234,7 @@ describe('graceful stop', () => {
 });
 
 describe('SHUTDOWN_DRAIN_S', () => {
-  const drainOf = (env: Record<string, string>) =>
-    loadConfig({ ...testEnv(), ...env }).shutdownDrainSeconds;
+  const drainOf = (env: Record<string, string>) => loadConfig(testEnv(env)).shutdownDrainSeconds;
 
   it('defaults to 10 s in production (a load balancer needs notice) and 0 elsewhere', () => {
     expect(drainOf({ NODE_ENV: 'production' })).toBe(10);
