@@ -14,11 +14,11 @@ import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { Passwords } from './modules/auth/password.ts';
-import { sessionCookieRoutes } from './modules/auth/session-cookie.routes.ts';
+import { sessionCookieRoutes } from './modules/auth/session-cookie.rest.ts';
 import { signingSecret } from './modules/auth/tokens.ts';
-import { restRoutes } from './modules/rest/rest-routes.ts';
 import { createUsageSync, type UsageSync } from './modules/usage/usage-sync.ts';
 import { verifyRoutes } from './modules/verify/verify.route.ts';
+import { restRoutes } from './rest/rest-routes.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface AppOverrides {

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { clientAddress } from '../../http/client-address.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
+import { defineRoute, type RestRoute } from '../../rest/rest-router.ts';
+import { timestampResponse } from '../../rest/wire.ts';
 import type { Services } from '../../services.ts';
-import { changePasswordSchema, loginSchema, signupSchema } from '../auth/auth.schemas.ts';
-import type { AuthResult } from '../auth/auth.service.ts';
-import { defineRoute, type RestRoute } from './rest-router.ts';
-import { presentUser, userResponse } from './users.routes.ts';
-import { timestampResponse } from './wire.ts';
+import { presentUser, userResponse } from '../organisations/users.rest.ts';
+import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
+import type { AuthResult } from './auth.service.ts';
 
 const tokenResponse = z.object({
   token: z.string().meta({ description: 'Send as "Authorization: Bearer <token>".' }),

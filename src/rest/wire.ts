@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { RequestTarget } from '../../http/server.ts';
-import { isDateTime, RFC3339_PATTERN } from '../../lib/datetime.ts';
+import type { RequestTarget } from '../http/server.ts';
+import { isDateTime, RFC3339_PATTERN } from '../lib/datetime.ts';
 import { HttpError } from './errors.ts';
 
 /**

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import type { OrganisationRow, UserRow } from '../../db/schema.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
+import { PLAN_LIMIT_STATUS } from '../../rest/errors.ts';
+import { defineRoute, type RestRoute } from '../../rest/rest-router.ts';
+import { timestampResponse } from '../../rest/wire.ts';
 import type { Services } from '../../services.ts';
 import { createUserSchema } from '../auth/auth.schemas.ts';
 import { ROLES } from '../auth/session.ts';
-import { changePlanSchema } from '../organisations/organisations.schemas.ts';
-import { BILLING_PLANS, PLAN_LIMITS } from '../organisations/plans.ts';
-import { MAX_USERS_PER_ORGANISATION } from '../organisations/users.service.ts';
-import { PLAN_LIMIT_STATUS } from './errors.ts';
-import { defineRoute, type RestRoute } from './rest-router.ts';
-import { timestampResponse } from './wire.ts';
+import { changePlanSchema } from './organisations.schemas.ts';
+import { BILLING_PLANS, PLAN_LIMITS } from './plans.ts';
+import { MAX_USERS_PER_ORGANISATION } from './users.service.ts';
 
 export const userResponse = z.object({
   id: z.string(),

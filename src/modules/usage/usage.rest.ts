@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { Clock } from '../../lib/clock.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
+import { defineRoute, type RestRoute } from '../../rest/rest-router.ts';
+import { dateTimeWire, timestampResponse } from '../../rest/wire.ts';
 import type { Services } from '../../services.ts';
 import { BILLING_PLANS } from '../organisations/plans.ts';
-import { toGb, USAGE_SYNC_STATES, type UsageSample } from '../usage/usage.service.ts';
-import { defineRoute, type RestRoute } from './rest-router.ts';
-import { dateTimeWire, timestampResponse } from './wire.ts';
+import { toGb, USAGE_SYNC_STATES, type UsageSample } from './usage.service.ts';
 
 const gb = z.number().meta({ description: 'Decimal gigabytes (10^9 bytes), month to date.' });
 const syncedAt = timestampResponse.nullable().meta({

@@ -2,19 +2,19 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { TenantRow } from '../../db/schema.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
+import { PLAN_LIMIT_STATUS } from '../../rest/errors.ts';
+import { defineRoute, type RestRoute } from '../../rest/rest-router.ts';
+import { timestampResponse } from '../../rest/wire.ts';
 import type { Services } from '../../services.ts';
-import { hostsOf } from '../tenants/cells.ts';
-import { MAX_TENANTS_LISTED } from '../tenants/tenant-listing.ts';
+import { hostsOf } from './cells.ts';
+import { MAX_TENANTS_LISTED } from './tenant-listing.ts';
 import {
   createTenantSchema,
   ENVIRONMENTS,
   tenantFilterSchema,
   updateTenantSchema,
   visibleStatus,
-} from '../tenants/tenants.schemas.ts';
-import { PLAN_LIMIT_STATUS } from './errors.ts';
-import { defineRoute, type RestRoute } from './rest-router.ts';
-import { timestampResponse } from './wire.ts';
+} from './tenants.schemas.ts';
 
 export const tenantResponse = z.object({
   id: z.string().meta({ examples: ['xs_payment_ab3cd4ef'] }),

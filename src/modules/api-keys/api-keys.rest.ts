@@ -3,16 +3,16 @@ import type { Config } from '../../config.ts';
 import type { ApiKeyRow } from '../../db/schema.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
 import { NotFoundError } from '../../lib/errors.ts';
+import { PLAN_LIMIT_STATUS } from '../../rest/errors.ts';
+import { defineRoute, type RestRoute } from '../../rest/rest-router.ts';
+import { dateTimeWire, timestampResponse } from '../../rest/wire.ts';
 import type { Services } from '../../services.ts';
-import { createApiKeySchema, rollApiKeySchema } from '../api-keys/api-keys.schemas.ts';
-import type { IssuedApiKey } from '../api-keys/api-keys.service.ts';
-import { buildClientConfig } from '../api-keys/client-config.ts';
-import { MAX_KEYS_LISTED } from '../api-keys/key-listing.ts';
 import type { Session } from '../auth/session.ts';
 import { hostsOf } from '../tenants/cells.ts';
-import { PLAN_LIMIT_STATUS } from './errors.ts';
-import { defineRoute, type RestRoute } from './rest-router.ts';
-import { dateTimeWire, timestampResponse } from './wire.ts';
+import { createApiKeySchema, rollApiKeySchema } from './api-keys.schemas.ts';
+import type { IssuedApiKey } from './api-keys.service.ts';
+import { buildClientConfig } from './client-config.ts';
+import { MAX_KEYS_LISTED } from './key-listing.ts';
 
 const optionalTimestamp = timestampResponse.nullable();
 

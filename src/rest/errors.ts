@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson } from '../../http/respond.ts';
+import { sendJson } from '../http/respond.ts';
 import {
   ConflictError,
   ForbiddenError,
@@ -11,7 +11,7 @@ import {
   SessionExpiredError,
   UnauthenticatedError,
   ValidationError,
-} from '../../lib/errors.ts';
+} from '../lib/errors.ts';
 
 /** A failure the REST layer itself decides (transport, routing, rate limit). */
 export class HttpError extends Error {

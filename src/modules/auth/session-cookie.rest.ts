@@ -4,8 +4,8 @@ import type { Route } from '../../http/server.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatDateTime } from '../../lib/datetime.ts';
 import { SessionExpiredError } from '../../lib/errors.ts';
-import { readJsonBody } from '../rest/body.ts';
-import { HttpError, sendFailure } from '../rest/errors.ts';
+import { readJsonBody } from '../../rest/body.ts';
+import { HttpError, sendFailure } from '../../rest/errors.ts';
 import type { AuthResult, AuthService } from './auth.service.ts';
 
 /**

@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import { authenticateHeader } from '../../graphql/context.ts';
-import type { Route } from '../../http/server.ts';
-import type { Deps } from '../../lib/deps.ts';
-import { UnauthenticatedError } from '../../lib/errors.ts';
-import type { Services } from '../../services.ts';
-import { authRoutes } from './auth.routes.ts';
-import { dashboardRoutes } from './dashboard.routes.ts';
-import { keyRoutes } from './keys.routes.ts';
+import { authenticateHeader } from '../graphql/context.ts';
+import type { Route } from '../http/server.ts';
+import type { Deps } from '../lib/deps.ts';
+import { UnauthenticatedError } from '../lib/errors.ts';
+import { keyRoutes } from '../modules/api-keys/api-keys.rest.ts';
+import { authRoutes } from '../modules/auth/auth.rest.ts';
+import { userRoutes } from '../modules/organisations/users.rest.ts';
+import { tenantRoutes } from '../modules/tenants/tenants.rest.ts';
+import { dashboardRoutes } from '../modules/usage/usage.rest.ts';
+import type { Services } from '../services.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createRestHandler, defineRoute, type RestRoute } from './rest-router.ts';
-import { tenantRoutes } from './tenants.routes.ts';
-import { userRoutes } from './users.routes.ts';
 
 /**
  * The guide's REST API and the GraphQL features in the same style, as doors of the node:http

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
-import { sendJson } from '../../http/respond.ts';
-import type { Handler } from '../../http/server.ts';
-import type { Session } from '../auth/session.ts';
+import { sendJson } from '../http/respond.ts';
+import type { Handler } from '../http/server.ts';
+import type { Session } from '../modules/auth/session.ts';
 import { readJsonBody } from './body.ts';
 import { HttpError, sendFailure } from './errors.ts';
 import { noFields, parseWire, queryObject } from './wire.ts';
