@@ -62,7 +62,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     );
   const events = new EventBus(database.notifier, logger, database.kind === 'postgres');
 
-  const secret = signingSecret(config.jwt.secret, logger);
+  const secret = signingSecret(config, logger);
   const deps: Deps = {
     db: database.db,
     config,

@@ -42,7 +42,7 @@ export function runPrimary(
   onListening: (url: string) => void,
 ): void {
   // Every worker must sign and accept the same tokens; a development secret is made once here.
-  const workerEnv = { JWT_SECRET: signingSecret(config.jwt.secret, logger) };
+  const workerEnv = { JWT_SECRET: signingSecret(config, logger) };
 
   const listening = new Set<Worker>();
   let started = false;

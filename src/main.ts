@@ -7,7 +7,9 @@ import { createLogger } from './lib/logger.ts';
 function announce(config: Config, url: string): void {
   const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite (${config.pgliteDir})`;
   const processes = config.workers > 1 ? `, ${config.workers} workers` : '';
-  console.log(`xScaler Portal listening on ${url} (database: ${where}${processes})`);
+  // From process start (node's own start-up and module loading included) to listening.
+  const startedIn = `started in ${process.uptime().toFixed(2)} s`;
+  console.log(`xScaler Portal listening on ${url} (database: ${where}${processes}, ${startedIn})`);
   console.log(`Portal UI: ${url}/ui/`);
   console.log(config.graphiql ? `GraphiQL: ${url}/graphql` : `GraphQL endpoint: ${url}/graphql`);
 }

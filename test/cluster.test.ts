@@ -57,7 +57,9 @@ describe.skipIf(engine !== 'postgres')('WORKERS: several processes behind one po
 
   it('starts two workers, and every worker accepts a token another one issued', async () => {
     expect(childrenOf(portal.child.pid!), portal.output()).toHaveLength(2);
-    expect(portal.output()).toMatch(/listening on http:\S+ \(database: PostgreSQL, 2 workers\)/);
+    expect(portal.output()).toMatch(
+      /listening on http:\S+ \(database: PostgreSQL, 2 workers, started in \d+\.\d\d s\)/,
+    );
     // Six connections alternate between the two workers: one secret or half of them fail.
     const answers = await Promise.all(
       Array.from({ length: 6 }, () => gqlOnNewConnection(portal.url, ME, {}, token)),

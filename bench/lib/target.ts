@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The node flags of `npm start` (`node <flags> --import tsx src/main.ts`): every benchmarked
- * server, the baselines included, runs with the flags the portal is deployed with.
+ * The node flags of `npm start` (`node <flags> dist/server/main.js`): every benchmarked server,
+ * the baselines included, runs with the flags the portal is deployed with (through tsx, so a
+ * benchmark measures the source without a build first).
  */
 export function npmStartNodeFlags(): string[] {
   const { scripts } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
-  const match = /^node((?: --[\w-]+(?:=\S+)?)*) --import tsx /.exec(scripts.start);
+  const match = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/server\/main\.js$/.exec(scripts.start);
   if (!match) throw new Error(`unexpected npm start script: ${scripts.start}`);
   return match[1]!.trim().split(' ').filter(Boolean);
 }

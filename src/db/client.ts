@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import type { PgAsyncDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -9,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { PACKAGE_ROOT } from '../lib/package-root.ts';
 import { withDeadline, withPoolDeadline } from './pool-deadline.ts';
 import { relations } from './relations.ts';
 
@@ -62,7 +62,7 @@ export const DEFAULT_DEADLINES: DatabaseDeadlines = {
   poolWaitMs: 2_000,
 };
 
-const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+const migrationsFolder = join(PACKAGE_ROOT, 'drizzle');
 /** Longest wait before reconnecting after a lost connection, in seconds (before jitter). */
 const MAX_RECONNECT_DELAY_S = 0.5;
 /** Arbitrary constant shared by all instances: only one migrates at a time. */

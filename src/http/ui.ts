@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../lib/package-root.ts';
 import type { Route } from './server.ts';
 import { regularFile, safeFilePath, sendFile } from './static-files.ts';
 
 /** Where `npm run ui:build` (run by npm install's `prepare`) writes the browser UI. */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../dist/ui/', import.meta.url));
+export const DEFAULT_UI_DIR = join(PACKAGE_ROOT, 'dist', 'ui');
 export const UI_PATH = '/ui/';
 
 /**

@@ -11,19 +11,28 @@ export interface PortalProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** The source as it is, through tsx: no build needed, and a test sees the code it sits beside. */
+const FROM_SOURCE = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+
 /**
- * Runs `src/main.ts` as its own process (as in production) and waits for its URL. An `undefined`
- * value removes that variable from the test defaults. The start deadline is generous: a restart
- * under load (WORKERS=2 on two busy cores) can take well over 30 s.
+ * Runs the portal as its own process (as in production) and waits for its URL: `src/main.ts`
+ * through tsx, or `command` in `cwd` (`npm start` of an install). An `undefined` value removes
+ * that variable from the test defaults. The start deadline is generous: a restart under load
+ * (WORKERS=2 on two busy cores) can take well over 30 s.
  */
 export async function spawnPortal(
   env: Record<string, string | undefined>,
-  { startTimeoutMs = 90_000 }: { startTimeoutMs?: number } = {},
+  {
+    startTimeoutMs = 90_000,
+    command = FROM_SOURCE,
+    cwd = root,
+  }: { startTimeoutMs?: number; command?: string[]; cwd?: string } = {},
 ): Promise<PortalProcess> {
   const merged = { ...process.env, ...testEnv({ LOG_LEVEL: 'warn' }), ...env };
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
+  const [file, ...args] = command;
+  const child = spawn(file!, args, {
+    cwd,
     env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,16 +1,35 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import type { Config } from '../../config.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { UnauthenticatedError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { keptSecret } from './kept-secret.ts';
+
+/** Where the development secret is kept: beside the embedded database's own files. */
+export const KEPT_SECRET_FILE = 'jwt-secret';
 
 /**
- * The HS256 secret: JWT_SECRET, or in development (config refuses production without it) a
- * random one, so tokens end when the portal stops. Made once per start: by the process, or by
- * the cluster primary for all its workers.
+ * The HS256 secret: JWT_SECRET, or without it (config refuses that in production) a generated
+ * one. On the embedded database on disk it is kept in the data folder (`PGLITE_DIR/jwt-secret`),
+ * so tokens survive a restart as the data does; on PostgreSQL or in-memory PGlite it is random
+ * and tokens end when the portal stops. Made once per start: by the process, or by the cluster
+ * primary for all its workers.
  */
-export function signingSecret(configured: string | undefined, logger: Logger): string {
-  if (configured) return configured;
+export function signingSecret(
+  config: Pick<Config, 'jwt' | 'databaseUrl' | 'pgliteDir'>,
+  logger: Logger,
+): string {
+  if (config.jwt.secret) return config.jwt.secret;
+  if (!config.databaseUrl && !config.pgliteDir.startsWith('memory://')) {
+    const file = join(config.pgliteDir, KEPT_SECRET_FILE);
+    const { secret, created } = keptSecret(file);
+    logger.warn(
+      `JWT_SECRET is not set: signing with the development secret ${created ? 'made in' : 'kept in'} ${file}; set JWT_SECRET in production`,
+    );
+    return secret;
+  }
   logger.warn('JWT_SECRET is not set: using a random secret, tokens end when the portal stops');
   return randomBytes(32).toString('hex');
 }
