@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { auditEvents } from '../../db/schema.ts';
 import type { Deps, Tx } from '../../lib/deps.ts';
@@ -127,15 +127,13 @@ export function createAuditService({ db }: Pick<Deps, 'db'>) {
     async pruneBatch(cutoff: Date, batch: number): Promise<number> {
       return db.transaction(async (tx) => {
         await tx.execute(sql`select set_config('xscaler.audit_prune', 'on', true)`);
-        const oldest = tx
-          .select({ id: auditEvents.id })
-          .from(auditEvents)
-          .where(lt(auditEvents.at, cutoff))
-          .orderBy(auditEvents.at)
-          .limit(batch);
+        // Raw subquery: drizzle reads a bigint column as text in a select, which `in` refuses.
         const deleted = await tx
           .delete(auditEvents)
-          .where(inArray(auditEvents.id, oldest))
+          .where(
+            sql`${auditEvents.id} in (select id from audit_events
+              where at < ${cutoff.toISOString()}::timestamptz order by at limit ${batch})`,
+          )
           .returning({ id: auditEvents.id });
         return deleted.length;
       });
