@@ -264,6 +264,36 @@ describe('reading the audit log', () => {
     expect(nodes(await events(a.token, { first: 100 }))).toHaveLength(8);
   });
 
+  it('a page holds at most 100 events, whatever first or limit asks', async () => {
+    const c = await signupOrg(server(), 'Read C');
+    const orgId = (await server().gql('{ organisation { id } }', {}, c.token)).data.organisation.id;
+    const actor = { organisationId: orgId, userId: c.userId };
+    for (let i = 0; i < 105; i++) {
+      const object = { type: 'tenant', id: `xs_cap_${i}` } as const;
+      await recordAudit(
+        server().database.db,
+        actor,
+        'tenant.updated',
+        object,
+        new Date(clock.now().getTime() + 1 + i),
+      );
+    }
+    const page = await events(c.token, { first: 1000 });
+    expect(nodes(page)).toHaveLength(100);
+    expect(nodes(page)[0].objectId).toBe('xs_cap_104');
+    expect(page.data.auditEvents.pageInfo.hasNextPage).toBe(true);
+    expect(nodes(await events(c.token))).toHaveLength(20);
+    const r = await rest(c.token, '?limit=1000');
+    expect(r.json.events).toHaveLength(100);
+    const rest2 = await rest(c.token, `?limit=1000&cursor=${r.json.next_cursor}`);
+    // The other 5 updates, then the signup.
+    expect(rest2.json.events.map((e: any) => e.action)).toEqual([
+      ...Array(5).fill('tenant.updated'),
+      'auth.signup',
+    ]);
+    expect(rest2.json.next_cursor).toBeNull();
+  });
+
   it('retention: events older than AUDIT_RETENTION_DAYS go, in bounded batches, by the clock', async () => {
     const { app } = server();
     const { db } = server().database;
