@@ -143,6 +143,42 @@ describe('audit events are written with the change', () => {
     expect(await during(() => gql('mutation { logout }', {}, token))).toEqual([]);
   });
 
+  it("the browser's cookie logout records auth.logout with the address", async () => {
+    const org = await signupOrg(server(), 'Audit Cookie');
+    const login = await gql(
+      `mutation($e: String!, $p: String!) { login(email: $e, password: $p) {
+        ... on AuthPayload { refreshToken } } }`,
+      { e: org.email, p: PASSWORD },
+    );
+    const refresh = login.data.login.refreshToken as string;
+    const host = new URL(server().url).host;
+    const cookieLogout = () =>
+      fetch(`${server().url}/auth/session`, {
+        method: 'DELETE',
+        headers: {
+          origin: server().url,
+          host,
+          cookie: `xs_refresh=${refresh}`,
+          'x-forwarded-for': '198.51.100.9',
+        },
+      });
+    const events = await during(async () => {
+      expect((await cookieLogout()).status).toBeLessThan(300);
+    });
+    expect(events).toEqual([
+      expect.objectContaining({
+        actorId: org.userId,
+        action: 'auth.logout',
+        objectType: 'user',
+        objectId: org.userId,
+        outcome: 'success',
+        sourceAddress: '198.51.100.9',
+      }),
+    ]);
+    // Ended already: nothing more.
+    expect(await during(() => cookieLogout())).toEqual([]);
+  });
+
   it('tenants: create, update, suspend, resume, delete; refused by the plan: nothing', async () => {
     const org = await signupOrg(server(), 'Audit Tenants');
     const orgId = await orgIdOf(org.token);
