@@ -13,6 +13,7 @@ import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { type AuditRetention, createAuditRetention } from './modules/audit/audit-retention.ts';
 import { Passwords } from './modules/auth/password.ts';
 import { sessionCookieRoutes } from './modules/auth/session-cookie.rest.ts';
 import { signingSecret } from './modules/auth/tokens.ts';
@@ -35,6 +36,7 @@ export interface App {
   services: Services;
   deps: Deps;
   usageSync: UsageSync;
+  auditRetention: AuditRetention;
   http: HttpServer;
   start(): Promise<{ port: number; url: string }>;
   /**
@@ -86,7 +88,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     [
       ...verifyRoutes(services.verify, config.trustedProxies, logger),
       ...restRoutes(services, deps),
-      ...sessionCookieRoutes(services.auth, deps.clock),
+      ...sessionCookieRoutes(services.auth, deps.clock, config.trustedProxies),
       {
         path: '/graphql',
         handler: createGraphQLHandler(yoga, logger, corsPolicy(config.corsOrigins)),
@@ -99,6 +101,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   const webSocket = attachGraphQLWebSocket(http.server, yoga, logger);
   const usageSync = createUsageSync(deps, database);
+  const auditRetention = createAuditRetention(deps, database, services.audit);
   let stopping: Promise<void> | undefined;
   let endDrain: (() => void) | undefined;
 
@@ -108,12 +111,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     services,
     deps,
     usageSync,
+    auditRetention,
     http,
     async start() {
       await events.start();
       await services.verify.start();
       services.usageFeed.start();
       usageSync.start();
+      auditRetention.start();
       await new Promise<void>((resolve, reject) => {
         http.server.once('error', reject);
         http.server.listen(config.port, config.host, () => resolve());
@@ -148,6 +153,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // and a client drops a completed operation for good.
         await webSocket.dispose();
         await usageSync.stop();
+        await auditRetention.stop();
         // Ends the SSE streams, which would otherwise hold the next step for its whole limit.
         services.usageFeed.stop();
         // Requests in flight finish (up to 10 s) before the database goes away.

@@ -78,6 +78,8 @@ const envSchema = z.object({
   USAGE_QUERY_LOGS_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.logsBytes),
   USAGE_QUERY_TRACES_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.tracesBytes),
   USAGE_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(35),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+  AUDIT_PRUNE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   TRUSTED_PROXIES: z.string().default(''),
   SHUTDOWN_DRAIN_S: z.coerce.number().min(0).max(600).optional(),
   UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
@@ -118,6 +120,8 @@ export type Config = {
     historyDays: number;
     queries: typeof DEFAULT_USAGE_QUERIES;
   };
+  /** Events older than retentionDays (0: never) are deleted by the periodic prune. */
+  audit: { retentionDays: number; pruneIntervalSeconds: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Peers whose X-Forwarded-For names the client (load balancers, the ingestion proxy). */
   trustedProxies: TrustedProxies;
@@ -215,6 +219,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         logsBytes: e.USAGE_QUERY_LOGS_BYTES,
         tracesBytes: e.USAGE_QUERY_TRACES_BYTES,
       },
+    },
+    audit: {
+      // 0 keeps every event for ever.
+      retentionDays: e.AUDIT_RETENTION_DAYS,
+      pruneIntervalSeconds: e.AUDIT_PRUNE_INTERVAL_S,
     },
     logLevel: e.LOG_LEVEL,
     trustedProxies,

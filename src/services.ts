@@ -1,5 +1,6 @@
 import type { Deps } from './lib/deps.ts';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import type { TokenSettings } from './modules/auth/tokens.ts';
 import { createOrganisationsService } from './modules/organisations/organisations.service.ts';
@@ -20,6 +21,7 @@ export function createServices(deps: Deps, tokenSettings: TokenSettings) {
     tenants,
     apiKeys: createApiKeysService(deps, tenants),
     verify: createVerifyService(deps),
+    audit: createAuditService(deps),
     usage,
     usageFeed: createUsageFeed(deps, usage),
   };

@@ -106,7 +106,7 @@ describe.skipIf(engine !== 'postgres')('revocation across instances (PostgreSQL 
 
     const sql = postgres(testDatabase.url!, { max: 1, onnotice: () => {} });
     try {
-      const audit = await sql`select action from audit_events where target = ${tenant.id}
+      const audit = await sql`select action from audit_events where object_id = ${tenant.id}
                               and action like 'tenant.%' order by id`;
       expect(audit.map((r) => r.action)).toEqual([
         'tenant.created',

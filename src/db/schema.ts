@@ -135,19 +135,30 @@ export const usageSyncState = pgTable('usage_sync_state', {
   tenantsSynced: integer('tenants_synced').notNull().default(0),
 });
 
+/**
+ * Append-only: rows are inserted in the transaction of the change they record, never updated
+ * (a trigger refuses it), and deleted only by the retention job (AUDIT_RETENTION_DAYS).
+ * No foreign keys: the record outlives the users and tenants it names.
+ */
 export const auditEvents = pgTable(
   'audit_events',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** Whose log it is in; null for an attempt on no account (e.g. login with an unknown email). */
     organisationId: text('organisation_id'),
+    /** The user who acted; null when no one was signed in (a failed login). */
     actorId: text('actor_id'),
     action: text('action').notNull(),
-    target: text('target'),
+    objectType: text('object_type'),
+    objectId: text('object_id'),
     outcome: text('outcome').notNull(),
     sourceAddress: text('source_address'),
     at: tz('at').notNull().defaultNow(),
   },
-  (t) => [index('audit_events_org_idx').on(t.organisationId, t.at)],
+  (t) => [
+    index('audit_events_org_idx').on(t.organisationId, t.at.desc(), t.id.desc()),
+    index('audit_events_at_idx').on(t.at),
+  ],
 );
 
 /**

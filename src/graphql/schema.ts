@@ -6,6 +6,7 @@ import '../modules/organisations/organisations.graphql.ts';
 import '../modules/tenants/tenants.graphql.ts';
 import '../modules/api-keys/api-keys.graphql.ts';
 import '../modules/usage/usage.graphql.ts';
+import '../modules/audit/audit.graphql.ts';
 
 /** Built once per process: types are registered by the domain modules imported above. */
 export const schema = builder.toSchema();

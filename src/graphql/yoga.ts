@@ -97,14 +97,19 @@ export function createContextFactory({ config, db, services, logger }: YogaDeps)
   return async (
     authorization: string | null | undefined,
     clientAddress = '',
-  ): Promise<GraphQLContext> => ({
-    db,
-    config,
-    services,
-    logger,
-    clientAddress,
-    ...(await authenticateHeader(services, authorization)),
-  });
+  ): Promise<GraphQLContext> => {
+    const { session, authError } = await authenticateHeader(services, authorization);
+    // The session carries the address into the services: audit events record it.
+    return {
+      db,
+      config,
+      services,
+      logger,
+      clientAddress,
+      session: session && { ...session, clientAddress },
+      authError,
+    };
+  };
 }
 
 export function createGraphQLServer(deps: YogaDeps) {

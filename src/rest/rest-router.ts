@@ -96,7 +96,7 @@ function decodeParams(raw: Record<string, string>): Record<string, string> {
  */
 export function createRestHandler(
   routes: RestRoute[],
-  authenticate: (authorization: string | undefined) => Promise<Session>,
+  authenticate: (req: IncomingMessage) => Promise<Session>,
 ): Handler {
   const compiled = routes.map((route) => ({ route, pattern: route.path.split('/') }));
   return async (req, res, url) => {
@@ -123,7 +123,7 @@ export function createRestHandler(
       }
       const { route } = match;
       const params = decodeParams(match.params!);
-      const session = route.auth ? await authenticate(req.headers.authorization) : undefined;
+      const session = route.auth ? await authenticate(req) : undefined;
       const query = parseWire(route.query ?? noFields, queryObject(url), 'query');
       const raw = await readJsonBody(req);
       const body = parseWire(route.body ?? noFields, raw === undefined ? {} : raw, 'body');

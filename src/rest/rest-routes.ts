@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { authenticateHeader } from '../graphql/context.ts';
+import { clientAddress } from '../http/client-address.ts';
 import type { Route } from '../http/server.ts';
 import type { Deps } from '../lib/deps.ts';
 import { UnauthenticatedError } from '../lib/errors.ts';
 import { keyRoutes } from '../modules/api-keys/api-keys.rest.ts';
+import { auditRoutes } from '../modules/audit/audit.rest.ts';
 import { authRoutes } from '../modules/auth/auth.rest.ts';
 import { userRoutes } from '../modules/organisations/users.rest.ts';
 import { tenantRoutes } from '../modules/tenants/tenants.rest.ts';
@@ -27,6 +29,7 @@ export function restRoutes(
     ...keyRoutes(services, config),
     ...dashboardRoutes(services, clock),
     ...userRoutes(services),
+    ...auditRoutes(services),
     defineRoute({
       method: 'GET',
       path: '/openapi.json',
@@ -38,10 +41,11 @@ export function restRoutes(
     }),
   ];
   const openapi = buildOpenApi(table);
-  const handler = createRestHandler(table, async (authorization) => {
-    const { session, authError } = await authenticateHeader(services, authorization);
+  const handler = createRestHandler(table, async (req) => {
+    const { session, authError } = await authenticateHeader(services, req.headers.authorization);
     if (!session) throw authError ?? new UnauthenticatedError();
-    return session;
+    // The session carries the address into the services: audit events record it.
+    return { ...session, clientAddress: clientAddress(req, config.trustedProxies) };
   });
 
   const paths = new Set<string>();

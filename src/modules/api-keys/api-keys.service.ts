@@ -97,9 +97,9 @@ export function createApiKeysService(
             expiresAt: expiresAt ?? null,
           })
           .returning();
+        await recordAudit(tx, session, 'api_key.created', { type: 'api_key', id: row!.id }, now);
         return row!;
       });
-      await recordAudit(db, session, 'api_key.created', apiKey.id);
       return { key, apiKey, tenant };
     },
 
@@ -110,12 +110,14 @@ export function createApiKeysService(
       if (existing.revokedAt) return existing;
       // The eviction commits with the revocation (a concurrent revoke that won sends its own).
       const { row, evict } = await db.transaction(async (tx) => {
+        const now = clock.now();
         const [row] = await tx
           .update(apiKeys)
-          .set({ revokedAt: clock.now() })
+          .set({ revokedAt: now })
           .where(and(eq(apiKeys.id, existing.id), isNull(apiKeys.revokedAt)))
           .returning();
         if (!row) return { row, evict: undefined };
+        await recordAudit(tx, session, 'api_key.revoked', { type: 'api_key', id: row.id }, now);
         const hashes = [row.hash, ...(row.previousHash ? [row.previousHash] : [])];
         return {
           row,
@@ -126,9 +128,7 @@ export function createApiKeysService(
         };
       });
       await evict?.();
-      const revoked = row ?? (await findVisible(session, keyId));
-      await recordAudit(db, session, 'api_key.revoked', keyId);
-      return revoked;
+      return row ?? (await findVisible(session, keyId));
     },
 
     /**
@@ -156,6 +156,7 @@ export function createApiKeysService(
           .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.hash, existing.hash)))
           .returning();
         if (!row) return { row, evict: undefined };
+        await recordAudit(tx, session, 'api_key.rolled', { type: 'api_key', id: row.id }, now);
         // Cached entries of the old secret carry the grace expiry only after a fresh lookup.
         const hashes = [existing.hash, ...dropped];
         return {
@@ -168,7 +169,6 @@ export function createApiKeysService(
       });
       if (!row) throw new ValidationError('id', 'id: the key was changed concurrently; try again');
       await evict?.();
-      await recordAudit(db, session, 'api_key.rolled', keyId);
       return { key, apiKey: row, tenant: await tenantsService.get(session, row.tenantId) };
     },
   };

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { organisations, sessions, type UserRow, users } from '../../db/schema.ts';
 import { rateLimitSubject } from '../../http/client-address.ts';
-import type { Deps } from '../../lib/deps.ts';
+import type { Deps, Tx } from '../../lib/deps.ts';
 import {
   InvalidCredentialsError,
   RateLimitedError,
@@ -11,6 +11,7 @@ import {
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { parseInput } from '../../lib/validation.ts';
+import { type AuditActor, recordAudit } from '../audit/audit.service.ts';
 import { AttemptCounter, slidingWindow } from './attempt-counter.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
 import { LoginLimiter } from './login-limiter.ts';
@@ -49,9 +50,22 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
     if (!passwords.gate.hasRoom()) throw passwords.gate.busy();
   };
 
-  /** Every login is a session: access tokens last JWT_TTL_S, the session SESSION_MAX_AGE_S. */
-  const issueFor = async (user: UserRow): Promise<AuthResult> => {
-    const started = await startSession(db, user, clock.now(), config.sessionMaxAgeSeconds, random);
+  /**
+   * Every login is a session: access tokens last JWT_TTL_S, the session SESSION_MAX_AGE_S. The
+   * session starts in the transaction of `change` (which records its audit event), for the user
+   * it returns.
+   */
+  const issueAfter = async (
+    change: (tx: Tx, now: Date) => Promise<UserRow>,
+  ): Promise<AuthResult> => {
+    const now = clock.now();
+    const { user, started } = await db.transaction(async (tx) => {
+      const user = await change(tx, now);
+      return {
+        user,
+        started: await startSession(tx, user, now, config.sessionMaxAgeSeconds, random),
+      };
+    });
     const { token, expiresAt } = await issueToken(
       tokenSettings,
       clock,
@@ -66,6 +80,16 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       sessionExpiresAt: started.expiresAt,
     };
   };
+
+  /** Logout: the session ends and its event is recorded together; an ended one records nothing. */
+  const endAudited = (actor: AuditActor & { userId: string }, sessionId: string) =>
+    db.transaction(async (tx) => {
+      const now = clock.now();
+      const ended = await endSession(tx, sessionId, actor.userId, now);
+      if (ended)
+        await recordAudit(tx, actor, 'auth.logout', { type: 'user', id: actor.userId }, now);
+      return ended;
+    });
 
   return {
     /**
@@ -117,6 +141,13 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
               .returning();
             // A concurrent signup with the same email won the unique index: no organisation.
             if (!row) throw new EmailTaken();
+            await recordAudit(
+              tx,
+              { organisationId, userId: row.id, clientAddress },
+              'auth.signup',
+              { type: 'organisation', id: organisationId },
+              now,
+            );
             return row;
           });
           await limiter.rememberSource(email, subject);
@@ -126,7 +157,7 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
           if (err instanceof EmailTaken) throw new InvalidCredentialsError();
           throw err;
         });
-      return issueFor(user);
+      return issueAfter(async () => user);
     },
 
     /**
@@ -152,9 +183,30 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
             : await passwords.verifyAgainstDummy(parsed.password),
         };
       });
-      if (!user || !ok) throw new InvalidCredentialsError();
+      if (!user || !ok) {
+        // No session, so no actor: the account's organisation sees the failure (never the
+        // password, nor an unknown email's text, which is often a mistyped password).
+        await recordAudit(
+          db,
+          { organisationId: user?.organisationId ?? null, userId: null, clientAddress },
+          'auth.login',
+          user ? { type: 'user', id: user.id } : null,
+          clock.now(),
+          'failure',
+        );
+        throw new InvalidCredentialsError();
+      }
       await attempt.succeeded();
-      return issueFor(user);
+      return issueAfter(async (tx, now) => {
+        await recordAudit(
+          tx,
+          { organisationId: user.organisationId, userId: user.id, clientAddress },
+          'auth.login',
+          { type: 'user', id: user.id },
+          now,
+        );
+        return user;
+      });
     },
 
     /**
@@ -214,17 +266,23 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
 
     /** Ends the caller's login; false for a token issued before sessions existed. */
     async logout(session: AuthenticatedSession): Promise<boolean> {
-      if (!session.sessionId) return false;
-      return endSession(db, session.sessionId, session.userId, clock.now());
+      const { sessionId } = session;
+      if (!sessionId) return false;
+      return endAudited(session, sessionId);
     },
 
     /** Ends the login a refresh token belongs to (the browser's cookie logout). */
-    async logoutByRefreshToken(refreshToken: string): Promise<boolean> {
+    async logoutByRefreshToken(refreshToken: string, clientAddress = ''): Promise<boolean> {
       const found = await findLiveSession(db, refreshToken, clock.now()).catch((err) => {
         if (err instanceof SessionExpiredError) return null;
         throw err;
       });
-      return found ? endSession(db, found.session.id, found.user.id, clock.now()) : false;
+      if (!found) return false;
+      const { user } = found;
+      return endAudited(
+        { userId: user.id, organisationId: user.organisationId, clientAddress },
+        found.session.id,
+      );
     },
 
     /**
@@ -259,20 +317,27 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       return counter.whileCounted(counted, async () => {
         const [user] = await db.select().from(users).where(eq(users.id, session.userId));
         if (!user) throw new UnauthenticatedError();
+        const object = { type: 'user', id: user.id } as const;
         if (!(await passwords.verify(currentPassword, user.passwordHash))) {
+          await recordAudit(db, session, 'user.password_changed', object, clock.now(), 'failure');
           throw new ValidationError('currentPassword', 'currentPassword: does not match');
         }
-        const [updated] = await db
-          .update(users)
-          .set({
-            passwordHash: await passwords.hash(newPassword),
-            tokenVersion: sql`${users.tokenVersion} + 1`,
-            passwordChangedAt: clock.now(),
-          })
-          .where(eq(users.id, user.id))
-          .returning();
+        const passwordHash = await passwords.hash(newPassword);
+        const result = await issueAfter(async (tx, now) => {
+          const [updated] = await tx
+            .update(users)
+            .set({
+              passwordHash,
+              tokenVersion: sql`${users.tokenVersion} + 1`,
+              passwordChangedAt: now,
+            })
+            .where(eq(users.id, user.id))
+            .returning();
+          await recordAudit(tx, session, 'user.password_changed', object, now);
+          return updated!;
+        });
         await counter.clear(userKey);
-        return issueFor(updated!);
+        return result;
       });
     },
   };

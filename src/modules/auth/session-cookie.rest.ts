@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientAddress, type TrustedProxies } from '../../http/client-address.ts';
 import { sendJson } from '../../http/respond.ts';
 import type { Route } from '../../http/server.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -89,7 +90,11 @@ function cookieDoor(actions: Record<string, CookieAction>) {
   };
 }
 
-export function sessionCookieRoutes(auth: AuthService, clock: Clock): Route[] {
+export function sessionCookieRoutes(
+  auth: AuthService,
+  clock: Clock,
+  trustedProxies: TrustedProxies,
+): Route[] {
   const remaining = (r: AuthResult) =>
     (r.sessionExpiresAt.getTime() - clock.now().getTime()) / 1000;
   return [
@@ -122,7 +127,7 @@ export function sessionCookieRoutes(auth: AuthService, clock: Clock): Route[] {
         // Logout: the session ends on the server, not only in this browser.
         DELETE: async (req, res, secure) => {
           const token = readCookie(req);
-          if (token) await auth.logoutByRefreshToken(token);
+          if (token) await auth.logoutByRefreshToken(token, clientAddress(req, trustedProxies));
           res.writeHead(204, { 'set-cookie': cookie('', 0, secure), 'cache-control': 'no-store' });
           res.end();
         },

@@ -8,6 +8,8 @@ export interface Session {
   userId: string;
   organisationId: string;
   role: Role;
+  /** The client's address (src/http/client-address.ts), recorded with the session's changes. */
+  clientAddress?: string;
 }
 
 /** A session proven by a token: it ends at expiresAt, or when the user's token version moves on. */

@@ -56,7 +56,7 @@ export async function findLiveSession(db: Db, refreshToken: string, now: Date) {
 }
 
 /** Logout: the session's refresh token and every access token issued from it stop working. */
-export async function endSession(db: Db, sessionId: string, userId: string, now: Date) {
+export async function endSession(db: Db | Tx, sessionId: string, userId: string, now: Date) {
   const ended = await db
     .update(sessions)
     .set({ endedAt: now })

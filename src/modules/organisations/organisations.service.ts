@@ -12,7 +12,7 @@ import { PLAN_LIMITS } from './plans.ts';
 
 export type OrganisationsService = ReturnType<typeof createOrganisationsService>;
 
-export function createOrganisationsService({ db }: Deps) {
+export function createOrganisationsService({ db, clock }: Deps) {
   return {
     async get(session: Session): Promise<OrganisationRow> {
       const [org] = await db
@@ -38,9 +38,10 @@ export function createOrganisationsService({ db }: Deps) {
           .set({ billingPlan: plan })
           .where(eq(organisations.id, session.organisationId))
           .returning();
+        const object = { type: 'organisation', id: session.organisationId } as const;
+        await recordAudit(tx, session, 'organisation.plan_changed', object, clock.now());
         return row!;
       });
-      await recordAudit(db, session, 'organisation.plan_changed', plan);
       return org;
     },
   };

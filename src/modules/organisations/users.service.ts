@@ -77,10 +77,12 @@ export function createUsersService({ db, clock, random, passwords }: Deps) {
           })
           .onConflictDoNothing()
           .returning();
+        if (inserted) {
+          await recordAudit(tx, session, 'user.created', { type: 'user', id: inserted.id }, now);
+        }
         return inserted;
       });
       if (!row) throw new ConflictError('An account with this email already exists');
-      await recordAudit(db, session, 'user.created', row.id);
       return row;
     },
 
@@ -118,7 +120,8 @@ export function createUsersService({ db, clock, random, passwords }: Deps) {
           }
         }
         const [row] = await tx.update(users).set({ role }).where(eq(users.id, user.id)).returning();
-        await recordAudit(tx, session, 'user.role_changed', user.id);
+        const object = { type: 'user', id: user.id } as const;
+        await recordAudit(tx, session, 'user.role_changed', object, clock.now());
         return row!;
       });
       return updated;
@@ -152,7 +155,7 @@ export function createUsersService({ db, clock, random, passwords }: Deps) {
             throw new ValidationError('id', 'id: the last owner cannot be removed');
         }
         await tx.delete(users).where(eq(users.id, user.id));
-        await recordAudit(tx, session, 'user.removed', user.id);
+        await recordAudit(tx, session, 'user.removed', { type: 'user', id: user.id }, clock.now());
         return user;
       });
     },

@@ -61,6 +61,8 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
         .where(visible(session, id))
         .returning();
       if (!row) throw new NotFoundError('Tenant', id);
+      const action = `tenant.${status === 'active' ? 'resumed' : status}` as const;
+      await recordAudit(tx, session, action, { type: 'tenant', id }, now);
       // One small payload whatever the number of keys; it commits with the change. Resuming
       // evicts too: the suspension may be cached as a refusal.
       return {
@@ -69,7 +71,6 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
       };
     });
     await evict();
-    await recordAudit(db, session, `tenant.${status === 'active' ? 'resumed' : status}`, id);
     return row;
   };
 
@@ -175,11 +176,14 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
             })
             .onConflictDoNothing({ target: tenants.id })
             .returning();
-          if (inserted) return inserted;
+          if (inserted) {
+            const object = { type: 'tenant', id: inserted.id } as const;
+            await recordAudit(tx, session, 'tenant.created', object, now);
+            return inserted;
+          }
         }
         throw new Error(`no free tenant id after ${ID_ATTEMPTS} attempts`);
       });
-      await recordAudit(db, session, 'tenant.created', row.id);
       return row;
     },
 
@@ -188,18 +192,21 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
       requireWriter(session);
       if (!isPlausibleId(id)) throw new NotFoundError('Tenant', id.slice(0, 200));
       const { displayName, environment } = parseInput(updateTenantSchema, input);
-      const [row] = await db
-        .update(tenants)
-        .set({
-          ...(displayName != null ? { displayName } : {}),
-          ...(environment != null ? { environment } : {}),
-          updatedAt: clock.now(),
-        })
-        .where(visible(session, id))
-        .returning();
-      if (!row) throw new NotFoundError('Tenant', id);
-      await recordAudit(db, session, 'tenant.updated', id);
-      return row;
+      const now = clock.now();
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(tenants)
+          .set({
+            ...(displayName != null ? { displayName } : {}),
+            ...(environment != null ? { environment } : {}),
+            updatedAt: now,
+          })
+          .where(visible(session, id))
+          .returning();
+        if (!row) throw new NotFoundError('Tenant', id);
+        await recordAudit(tx, session, 'tenant.updated', { type: 'tenant', id }, now);
+        return row;
+      });
     },
 
     /** Soft delete: gone from lists and lookups, keys stop working, the ID is never reused. */
