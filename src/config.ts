@@ -87,6 +87,7 @@ const envSchema = z.object({
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
   PASSWORD_CHANGE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
 
 export type Config = {
@@ -119,6 +120,8 @@ export type Config = {
     queries: typeof DEFAULT_USAGE_QUERIES;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** JSON lines, or pino-pretty's lines: by default only in development on a terminal. */
+  logFormat: 'json' | 'pretty';
   /** Peers whose X-Forwarded-For names the client (load balancers, the ingestion proxy). */
   trustedProxies: TrustedProxies;
   /** Seconds between SIGTERM (readiness off) and closing the listener: the load balancer's notice. */
@@ -217,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     logLevel: e.LOG_LEVEL,
+    logFormat:
+      e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && process.stderr.isTTY ? 'pretty' : 'json'),
     trustedProxies,
     // A load balancer keeps sending until its health checks see /readyz fail: give it time in
     // production; in development and tests nothing is in front, so stop at once.

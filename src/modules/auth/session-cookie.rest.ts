@@ -95,6 +95,7 @@ export function sessionCookieRoutes(auth: AuthService, clock: Clock): Route[] {
   return [
     {
       path: COOKIE_PATH,
+      door: 'rest',
       handler: cookieDoor({
         // After login or signup over GraphQL: the page hands the refresh token to the cookie.
         POST: async (req, res, secure) => {
@@ -131,6 +132,7 @@ export function sessionCookieRoutes(auth: AuthService, clock: Clock): Route[] {
     {
       // On every page load, and before the access token runs out.
       path: `${COOKIE_PATH}/refresh`,
+      door: 'rest',
       handler: cookieDoor({
         POST: async (req, res) => {
           const token = readCookie(req);
