@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
+import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createHttpServer } from '../src/http/server.ts';
 import { createLogger, REDACTED } from '../src/lib/logger.ts';
 import { DISPLAY_PREFIX_LENGTH } from '../src/modules/api-keys/key-format.ts';
@@ -291,7 +293,7 @@ describe('request IDs', () => {
     expect(twice.headers['x-request-id']).toMatch(/^(one|[0-9a-f-]{36})$/);
   });
 
-  it('is the requestId a masked error reports, on both GraphQL doors and REST', async () => {
+  it('is the requestId a masked error reports, on both GraphQL doors, REST and graphql-ws', async () => {
     await server().database.db.execute(
       sql.raw('alter table users add constraint logs_no_users2 check (false) not valid'),
     );
@@ -330,6 +332,34 @@ describe('request IDs', () => {
         route: '/auth/signup',
         status: 500,
       });
+
+      // graphql-ws: the connection's ID (its upgrade request's X-Request-Id) names its operations.
+      const ws = createClient({
+        url: `${server().url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: class extends WebSocket {
+          constructor(address: string, protocols?: string | string[]) {
+            super(address, protocols, { headers: { 'x-request-id': 'masked-ws' } });
+          }
+        },
+        retryAttempts: 0,
+      });
+      try {
+        const result = await new Promise<any>((resolve, reject) => {
+          ws.subscribe(
+            { query: SIGNUP, variables: { o: 'Masked', e: email('m'), p: PASSWORD } },
+            { next: resolve, error: reject, complete: () => {} },
+          );
+        });
+        expect(result.errors?.[0]?.extensions).toMatchObject({
+          code: 'INTERNAL_SERVER_ERROR',
+          requestId: 'masked-ws',
+        });
+        expect(
+          log.lines.filter((l) => l.requestId === 'masked-ws' && l.level === 'error'),
+        ).toHaveLength(1);
+      } finally {
+        await ws.dispose();
+      }
 
       // Without an X-Request-Id, the generated one is the same in the header, the answer and the log.
       const { res, body } = await gqlPost(SIGNUP, { o: 'Masked', e: email('m'), p: PASSWORD });
