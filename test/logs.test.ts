@@ -3,12 +3,15 @@ import { sql } from 'drizzle-orm';
 import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { loadConfig } from '../src/config.ts';
 import { createHttpServer } from '../src/http/server.ts';
 import { createLogger, REDACTED } from '../src/lib/logger.ts';
 import { DISPLAY_PREFIX_LENGTH } from '../src/modules/api-keys/key-format.ts';
-import { useTestServer } from './helpers/app.ts';
+import { testEnv, useTestServer } from './helpers/app.ts';
+import { engine } from './helpers/database.ts';
 import { basic, bearer, verifyRequest } from './helpers/http.ts';
 import { captureLog, type LogLine } from './helpers/log-capture.ts';
+import { spawnPortal, waitFor } from './helpers/process.ts';
 import { rawRequest } from './helpers/raw-http.ts';
 import { restCall } from './helpers/rest.ts';
 import { subscribeWs } from './helpers/subscriptions.ts';
@@ -500,3 +503,51 @@ function post(query: string, id: string, headers: Record<string, string> = {}): 
 function get(id: string): RequestInit {
   return { headers: rid(id) };
 }
+
+// A spawned portal on embedded PGlite whatever the project: the log does not depend on the engine.
+describe.skipIf(engine === 'postgres')('the process log', () => {
+  it('writes JSON lines to stderr by default, pino-pretty lines with LOG_FORMAT=pretty', async () => {
+    expect(loadConfig(testEnv()).logFormat).toBe('json');
+    expect(loadConfig(testEnv({ NODE_ENV: 'development' })).logFormat).toBe(
+      process.stderr.isTTY ? 'pretty' : 'json',
+    );
+    expect(loadConfig(testEnv({ LOG_FORMAT: 'pretty' })).logFormat).toBe('pretty');
+    expect(() => loadConfig(testEnv({ LOG_FORMAT: 'xml' }))).toThrow(/LOG_FORMAT/);
+
+    for (const format of ['json', 'pretty']) {
+      const portal = await spawnPortal({
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: format,
+        PGLITE_DIR: 'memory://',
+        DATABASE_URL: undefined,
+      });
+      try {
+        const res = await fetch(`${portal.url}/tenants`, {
+          headers: { 'x-request-id': `spawned-${format}` },
+        });
+        expect(res.status).toBe(401);
+        await waitFor(async () => portal.output().includes(`spawned-${format}`), 10_000);
+        const line = portal
+          .output()
+          .split('\n')
+          .find((l) => l.includes(`spawned-${format}`))!;
+        if (format === 'json') {
+          expect(JSON.parse(line)).toMatchObject({
+            level: 'info',
+            msg: 'request completed',
+            requestId: 'spawned-json',
+            door: 'rest',
+            route: '/tenants',
+            status: 401,
+          });
+        } else {
+          expect(portal.output()).toMatch(/INFO.*request completed/);
+          expect(line).not.toMatch(/^\{/);
+          expect(line).toContain('requestId: "spawned-pretty"');
+        }
+      } finally {
+        await portal.kill();
+      }
+    }
+  });
+});
