@@ -22,7 +22,7 @@ export function reportFailure(
   logger: Logger,
   err: unknown,
   where: Record<string, unknown> = {},
-  requestId: string = randomUUID(),
+  requestId?: string,
 ): Failure {
   const unavailable = asServiceUnavailable(err);
   if (unavailable) {
@@ -36,6 +36,7 @@ export function reportFailure(
     } else {
       logger.warn(
         {
+          ...(requestId ? { requestId } : {}),
           ...where,
           ...describeError(err, { stack: false }),
           ...(state.repeated ? { repeated: state.repeated } : {}),
@@ -47,6 +48,7 @@ export function reportFailure(
     }
     return { kind: 'unavailable', error: unavailable };
   }
-  logger.error({ requestId, ...where, ...describeError(err) }, 'unexpected error');
-  return { kind: 'unexpected', requestId };
+  const id = requestId ?? randomUUID();
+  logger.error({ requestId: id, ...where, ...describeError(err) }, 'unexpected error');
+  return { kind: 'unexpected', requestId: id };
 }
