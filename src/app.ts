@@ -48,7 +48,7 @@ export interface App {
 
 /** Wires database, services and the HTTP doors; nothing listens until start(). */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const logger = overrides.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   const ownsDatabase = !overrides.database;
   const database =
     overrides.database ??
@@ -62,7 +62,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger.warn(
       'X-Forwarded-For ignored: TRUSTED_PROXIES is empty, so every client behind a proxy shares its address in the per-address limits; list the proxies there',
     );
-  const events = new EventBus(database.notifier, logger, database.kind === 'postgres');
+  const events = new EventBus(
+    database.notifier,
+    logger.child({ component: 'events' }),
+    database.kind === 'postgres',
+  );
 
   const secret = signingSecret(config, logger);
   const deps: Deps = {
@@ -137,7 +141,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       const drainMs = options.drain === false ? 0 : config.shutdownDrainSeconds * 1000;
       stopping = (async () => {
         if (drainMs > 0) {
-          logger.info('shutdown: draining before the listener closes', { seconds: drainMs / 1000 });
+          logger.info({ seconds: drainMs / 1000 }, 'shutdown: draining before the listener closes');
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, drainMs);
             endDrain = () => {

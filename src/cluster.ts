@@ -66,7 +66,7 @@ export function runPrimary(
     // A message to a worker that just died fails on its closed channel; unhandled, that error
     // would end the primary and every worker with it. Its 'exit' follows and is handled there.
     worker.on('error', (err) => {
-      logger.warn('worker channel error', { pid: worker.process.pid, error: err.message });
+      logger.warn({ workerPid: worker.process.pid, error: err.message }, 'worker channel error');
     });
     worker.on('message', (message: WorkerListening) => {
       if (message?.type !== 'listening') return;
@@ -87,17 +87,23 @@ export function runPrimary(
     if (stopping || retiring.delete(worker) || candidates.delete(worker)) return;
     if (worker === beingReplaced) {
       // Its replacement is starting already: the rolling restart takes care of the rest.
-      logger.warn('worker exited while its replacement was starting', {
-        pid: worker.process.pid,
-        code,
-        signal,
-      });
+      logger.warn(
+        {
+          workerPid: worker.process.pid,
+          code,
+          signal,
+        },
+        'worker exited while its replacement was starting',
+      );
       return;
     }
     if (!started && !wasListening) {
       // A worker that cannot start (database unreachable, port taken) will not do better on
       // a retry: fail like a single process would, rather than loop.
-      logger.error('worker failed to start; stopping', { pid: worker.process.pid, code, signal });
+      logger.error(
+        { workerPid: worker.process.pid, code, signal },
+        'worker failed to start; stopping',
+      );
       void stopAll(1);
       return;
     }
@@ -107,7 +113,10 @@ export function runPrimary(
   /** Forks a replacement for a dead worker after the crash-loop delay. */
   const replaceLater = (pid: number | undefined, lived: number, exit: object) => {
     if (lived >= HEALTHY_AFTER_MS) restartDelayMs = RESTART_DELAY_MS.first;
-    logger.warn('worker exited; starting a replacement', { pid, ...exit, inMs: restartDelayMs });
+    logger.warn(
+      { workerPid: pid, ...exit, inMs: restartDelayMs },
+      'worker exited; starting a replacement',
+    );
     setTimeout(() => {
       if (!stopping) fork();
     }, restartDelayMs).unref();
@@ -201,9 +210,12 @@ export function runPrimary(
       candidates.delete(fresh);
       beingReplaced = undefined;
       if (!ok) {
-        logger.error('rolling restart: a new worker failed to start; keeping the others', {
-          replaced,
-        });
+        logger.error(
+          {
+            replaced,
+          },
+          'rolling restart: a new worker failed to start; keeping the others',
+        );
         // The old worker died too while the new one was starting: it still needs a replacement.
         if (worker.isDead() && !stopping)
           replaceLater(worker.process.pid, 0, { during: 'restart' });

@@ -89,6 +89,7 @@ const envSchema = z.object({
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
   PASSWORD_CHANGE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
 
 export type Config = {
@@ -123,6 +124,8 @@ export type Config = {
   /** Events older than retentionDays (0: never) are deleted by the periodic prune. */
   audit: { retentionDays: number; pruneIntervalSeconds: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** JSON lines, or pino-pretty's lines: by default only in development on a terminal. */
+  logFormat: 'json' | 'pretty';
   /** Peers whose X-Forwarded-For names the client (load balancers, the ingestion proxy). */
   trustedProxies: TrustedProxies;
   /** Seconds between SIGTERM (readiness off) and closing the listener: the load balancer's notice. */
@@ -226,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pruneIntervalSeconds: e.AUDIT_PRUNE_INTERVAL_S,
     },
     logLevel: e.LOG_LEVEL,
+    logFormat:
+      e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && process.stderr.isTTY ? 'pretty' : 'json'),
     trustedProxies,
     // A load balancer keeps sending until its health checks see /readyz fail: give it time in
     // production; in development and tests nothing is in front, so stop at once.

@@ -51,7 +51,8 @@ async function serve(config: Config): Promise<void> {
 async function main() {
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) {
-    runPrimary(config, createLogger(config.logLevel), (url) => announce(config, url));
+    const logger = createLogger(config.logLevel, undefined, config.logFormat);
+    runPrimary(config, logger.child({ component: 'cluster' }), (url) => announce(config, url));
     return;
   }
   await serve(config);

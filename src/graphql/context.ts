@@ -15,6 +15,8 @@ export interface GraphQLContext {
   authError: UnauthenticatedError | null;
   /** The client (the TCP peer, or X-Forwarded-For from a trusted proxy); limits count per address. */
   clientAddress: string;
+  /** X-Request-Id (the client's, or generated): in access lines and masked errors. */
+  requestId: string;
 }
 
 /** The session of a field that requires one (scope-auth has already refused anonymous calls). */

@@ -4,6 +4,7 @@ import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphq
 import { processRegularResult } from 'graphql-yoga';
 import { type CorsPolicy, corsPolicy } from '../http/cors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { markRequestId } from './request-ids.ts';
 import { createErrorMasker, type GraphQLServer, MAX_REQUEST_BYTES } from './yoga.ts';
 
 /** The request as API clients send it; anything else (browsers, streams, other types) goes to Yoga. */
@@ -94,6 +95,7 @@ export function createGraphQLHandler(
       // Resolver errors are in the result; this is the executor itself failing. Masked and
       // shaped as Yoga would (a requestId in the answer and in the log).
       if (res.headersSent) return void res.destroy();
+      markRequestId(err, contextValue.requestId);
       const result = { errors: [maskError(err) as GraphQLError] };
       const response = processRegularResult(result, yoga.fetchAPI, 'application/json');
       await sendNodeResponse(response, res, req, SINGLE_WRITE_HEAD);

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { requestInfo } from '../http/request-info.ts';
 import { reportFailure } from '../lib/failures.ts';
 import type { Logger } from '../lib/logger.ts';
 import { unavailableError } from './errors.ts';
@@ -65,7 +66,12 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, logg
           if (err instanceof GraphQLError) return [err];
           // The context's session lookup met a lost database: "retry", not a bad operation;
           // anything else is a bug, logged under the requestId the client sees, as over HTTP.
-          const failure = reportFailure(logger, err, { door: 'graphql-ws' });
+          const failure = reportFailure(
+            logger,
+            err,
+            { door: 'graphql-ws' },
+            requestInfo(ctx.extra.request).id,
+          );
           return [
             failure.kind === 'unavailable'
               ? unavailableError(failure.error, {})

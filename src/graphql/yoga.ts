@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { InputValidationError } from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
@@ -5,6 +6,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { clientAddress } from '../http/client-address.ts';
+import { requestInfo } from '../http/request-info.ts';
 import {
   DomainError,
   ForbiddenError,
@@ -22,6 +24,7 @@ import { markVariableError, useNestingLimit, useParseErrorCodes } from './docume
 import { unavailableError } from './errors.ts';
 import { renderOfflineGraphiQL, useOfflineGraphiQL } from './graphiql.ts';
 import { useParamJsonErrors } from './param-errors.ts';
+import { markedRequestId, markRequestId, useRequestIds } from './request-ids.ts';
 import { schema } from './schema.ts';
 
 export const MAX_REQUEST_BYTES = 100 * 1024;
@@ -50,10 +53,13 @@ export function createErrorMasker(logger: Logger) {
               ? 'BAD_USER_INPUT'
               : undefined;
     if (code) return new GraphQLError((original as Error).message, { ...at, extensions: { code } });
-    // A lost or overloaded database is "retry", not a bug; a bug is logged under a requestId.
-    const failure = reportFailure(logger, original, {
-      path: error instanceof GraphQLError ? error.path?.join('.') : undefined,
-    });
+    // A lost or overloaded database is "retry", not a bug; a bug is logged under the request's ID.
+    const failure = reportFailure(
+      logger,
+      original,
+      { path: error instanceof GraphQLError ? error.path?.join('.') : undefined },
+      markedRequestId(error) ?? markedRequestId(original),
+    );
     if (failure.kind === 'unavailable') return unavailableError(failure.error, at);
     return new GraphQLError('Unexpected error.', {
       ...at,
@@ -96,19 +102,26 @@ export interface YogaDeps {
 export function createContextFactory({ config, db, services, logger }: YogaDeps) {
   return async (
     authorization: string | null | undefined,
-    clientAddress = '',
+    clientAddress: string,
+    requestId: string,
   ): Promise<GraphQLContext> => {
-    const { session, authError } = await authenticateHeader(services, authorization);
-    // The session carries the address into the services: audit events record it.
-    return {
-      db,
-      config,
-      services,
-      logger,
-      clientAddress,
-      session: session && { ...session, clientAddress },
-      authError,
-    };
+    try {
+      const { session, authError } = await authenticateHeader(services, authorization);
+      // The session carries the address into the services: audit events record it.
+      return {
+        db,
+        config,
+        services,
+        logger,
+        clientAddress,
+        requestId,
+        session: session && { ...session, clientAddress },
+        authError,
+      };
+    } catch (err) {
+      markRequestId(err, requestId); // masked outside any execution: by the ID marked here
+      throw err;
+    }
   };
 }
 
@@ -134,6 +147,7 @@ export function createGraphQLServer(deps: YogaDeps) {
       useParseErrorCodes(),
       armorPlugin(),
       useOneCredentialFieldPerOperation(),
+      useRequestIds(),
     ],
     // HTTP sends the token as a header (from Yoga's Request, or passed as `authorization` by the
     // JSON POST handler); graphql-ws in connectionParams.authorization.
@@ -148,6 +162,8 @@ export function createGraphQLServer(deps: YogaDeps) {
           initial.authorization ??
           stringOrNull(initial.connectionParams?.authorization),
         initial.req ? clientAddress(initial.req, deps.config.trustedProxies) : '',
+        // HTTP: the request's; graphql-ws: the upgrade request's, one for the connection.
+        initial.req ? requestInfo(initial.req).id : randomUUID(),
       ),
   });
 }

@@ -9,9 +9,14 @@ import type { Route } from './server.ts';
  */
 export function healthRoutes(database: Database, isDraining: () => boolean): Route[] {
   return [
-    { path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+    {
+      path: '/healthz',
+      door: 'health',
+      handler: (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    },
     {
       path: '/readyz',
+      door: 'health',
       handler: async (_req, res) => {
         if (isDraining()) {
           sendJson(res, 503, { status: 'draining', database: database.kind });

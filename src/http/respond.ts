@@ -43,8 +43,9 @@ export function sendUnhandled(
   logger: Logger,
   err: unknown,
   where: Record<string, unknown>,
+  requestId?: string,
 ): void {
-  const failure = reportFailure(logger, err, where);
+  const failure = reportFailure(logger, err, where, requestId);
   if (res.headersSent) {
     res.destroy();
   } else if (failure.kind === 'unavailable') {

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import { logAccess } from './access-log.ts';
 import { ConnectionTracker } from './connections.ts';
 import { answerOddRequests, refuseOddMethod } from './odd-requests.ts';
+import { requestInfo } from './request-info.ts';
 import { sendError, sendUnhandled } from './respond.ts';
 
 /** Path and query of a request; the query is parsed only when a handler reads it. */
@@ -46,6 +48,8 @@ export interface Route {
   /** Exact path, or a prefix when it ends with '/' ('/' alone is exact: the root page). */
   path: string;
   handler: Handler;
+  /** The door, in logs and metrics; the path's first segment unless given ('/metrics': metrics). */
+  door?: string;
 }
 
 export interface HttpServer {
@@ -74,26 +78,37 @@ export const IN_FLIGHT_LIMIT_MS = 10_000;
 /** One node:http server, five doors: each route is a plain handler chosen by path. */
 export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock): HttpServer {
   const isPrefix = (r: Route) => r.path.endsWith('/') && r.path !== '/';
-  const exact = new Map(routes.filter((r) => !isPrefix(r)).map((r) => [r.path, r.handler]));
-  const prefixes = routes.filter(isPrefix);
+  // A prefix route's template ends in '*' unless its handler names a finer one (the REST router).
+  const table = routes.map((r) => ({
+    ...r,
+    door: r.door ?? (r.path.split('/')[1] || 'root'),
+    template: isPrefix(r) ? `${r.path}*` : r.path,
+  }));
+  const exact = new Map(table.filter((r) => !isPrefix(r)).map((r) => [r.path, r]));
+  const prefixes = table.filter(isPrefix);
 
   const server = createServer((req, res) => {
     connections.track(req, res);
+    const request = requestInfo(req);
+    res.setHeader('x-request-id', request.id);
+    logAccess(logger, req, res, request);
     if (refuseOddMethod(req, res)) return;
     const url = RequestTarget.of(req.url);
     if (!url) {
       sendError(res, 400, 'bad_request', 'Malformed request URL');
       return;
     }
-    const handler =
-      exact.get(url.pathname) ?? prefixes.find((r) => url.pathname.startsWith(r.path))?.handler;
-    if (!handler) {
+    const route = exact.get(url.pathname) ?? prefixes.find((r) => url.pathname.startsWith(r.path));
+    if (!route) {
       sendError(res, 404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       return;
     }
-    const fail = (err: unknown) => sendUnhandled(res, logger, err, { path: url.pathname });
+    request.door = route.door;
+    request.route = route.template;
+    const fail = (err: unknown) =>
+      sendUnhandled(res, logger, err, { path: url.pathname }, request.id);
     try {
-      const result = handler(req, res, url);
+      const result = route.handler(req, res, url);
       if (result) result.catch(fail);
     } catch (err) {
       fail(err);
@@ -108,10 +123,13 @@ export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock)
   const beginDrain = () => {
     if (connections.isDraining) return;
     connections.beginDrain();
-    logger.info('draining: not ready, responses close their connections', {
-      connections: connections.size,
-      inFlight: connections.inFlight,
-    });
+    logger.info(
+      {
+        connections: connections.size,
+        inFlight: connections.inFlight,
+      },
+      'draining: not ready, responses close their connections',
+    );
   };
 
   const closeListener = () => {
@@ -121,10 +139,13 @@ export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock)
     // connection without a request at once, resetting the next request a client is already
     // sending on a keep-alive connection: idle connections are retired by the drain instead.
     netServerClose.call(server);
-    logger.info('listener closed; finishing requests in flight', {
-      connections: connections.size,
-      inFlight: connections.inFlight,
-    });
+    logger.info(
+      {
+        connections: connections.size,
+        inFlight: connections.inFlight,
+      },
+      'listener closed; finishing requests in flight',
+    );
   };
 
   return {
@@ -138,10 +159,13 @@ export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock)
     async close(timeoutMs = IN_FLIGHT_LIMIT_MS) {
       closeListener();
       if (!(await connections.settled(timeoutMs))) {
-        logger.warn('shutdown: closing connections still busy', {
-          afterMs: timeoutMs,
-          inFlight: connections.inFlight,
-        });
+        logger.warn(
+          {
+            afterMs: timeoutMs,
+            inFlight: connections.inFlight,
+          },
+          'shutdown: closing connections still busy',
+        );
       }
       connections.destroyAll();
       // Nothing idle is left to reset now; this also stops node:http's timeout checks.

@@ -121,8 +121,8 @@ export function uiRoutes(options: { dir?: string } = {}): Route[] {
   };
 
   return [
-    { path: '/', handler: (_req, res) => redirect(res, UI_PATH) },
-    { path: '/ui', handler: (_req, res) => redirect(res, UI_PATH) },
-    { path: UI_PATH, handler: (req, res, url) => handler(req, res, url.pathname) },
+    { path: '/', door: 'ui', handler: (_req, res) => redirect(res, UI_PATH) },
+    { path: '/ui', door: 'ui', handler: (_req, res) => redirect(res, UI_PATH) },
+    { path: UI_PATH, door: 'ui', handler: (req, res, url) => handler(req, res, url.pathname) },
   ];
 }

@@ -109,7 +109,7 @@ export class EventBus {
     try {
       message = JSON.parse(raw);
     } catch {
-      this.logger.warn('ignored malformed event', { raw: raw.slice(0, 200) });
+      this.logger.warn({ raw: raw.slice(0, 200) }, 'ignored malformed event');
       return;
     }
     if (message.from === this.instanceId) return;
@@ -121,7 +121,7 @@ export class EventBus {
       try {
         handler(payload);
       } catch (err) {
-        this.logger.error('event handler failed', { topic, error: String(err) });
+        this.logger.error({ topic, error: String(err) }, 'event handler failed');
       }
     }
   }

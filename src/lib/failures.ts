@@ -15,12 +15,14 @@ const warnings = new WeakMap<Logger, { lastAt: number; repeated: number }>();
 /**
  * Sorts and logs, once, an error that reached a door: a database that cannot serve now is a
  * warning ("database unavailable", no stack: not a bug), anything else is a bug, logged at
- * error level under a requestId that the client sees too. Never the statement's parameters.
+ * error level under a requestId that the client sees too: the request's own (X-Request-Id),
+ * or a fresh one outside any request. Never the statement's parameters.
  */
 export function reportFailure(
   logger: Logger,
   err: unknown,
   where: Record<string, unknown> = {},
+  requestId?: string,
 ): Failure {
   const unavailable = asServiceUnavailable(err);
   if (unavailable) {
@@ -32,17 +34,21 @@ export function reportFailure(
     if (now - state.lastAt < WARN_EVERY_MS) {
       state.repeated++;
     } else {
-      logger.warn('database unavailable', {
-        ...where,
-        ...describeError(err, { stack: false }),
-        ...(state.repeated ? { repeated: state.repeated } : {}),
-      });
+      logger.warn(
+        {
+          ...(requestId ? { requestId } : {}),
+          ...where,
+          ...describeError(err, { stack: false }),
+          ...(state.repeated ? { repeated: state.repeated } : {}),
+        },
+        'database unavailable',
+      );
       state.lastAt = now;
       state.repeated = 0;
     }
     return { kind: 'unavailable', error: unavailable };
   }
-  const requestId = randomUUID();
-  logger.error('unexpected error', { requestId, ...where, ...describeError(err) });
-  return { kind: 'unexpected', requestId };
+  const id = requestId ?? randomUUID();
+  logger.error({ requestId: id, ...where, ...describeError(err) }, 'unexpected error');
+  return { kind: 'unexpected', requestId: id };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
+import { requestInfo } from '../http/request-info.ts';
 import { sendJson } from '../http/respond.ts';
 import type { Handler } from '../http/server.ts';
 import type { Session } from '../modules/auth/session.ts';
@@ -111,6 +112,8 @@ export function createRestHandler(
       if (matches.length === 0) {
         throw new HttpError(404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       }
+      // The template, never the path: logs and metrics group /tenants/{id}/keys as one route.
+      requestInfo(req).route = matches[0]!.route.path;
       const match = matches.find((m) => m.route.method === req.method);
       if (!match) {
         const allow = [...new Set(matches.map((m) => m.route.method))].sort().join(', ');

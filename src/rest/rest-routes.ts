@@ -53,5 +53,5 @@ export function restRoutes(
     const param = path.indexOf('{');
     paths.add(param === -1 ? path : path.slice(0, param));
   }
-  return [...paths].map((path) => ({ path, handler }));
+  return [...paths].map((path) => ({ path, door: 'rest', handler }));
 }

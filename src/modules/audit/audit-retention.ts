@@ -39,7 +39,7 @@ export function createAuditRetention(
       return pruned;
     });
     if (!locked) return 'skipped';
-    if (value) logger.info('audit events pruned', { pruned: value, retentionDays });
+    if (value) logger.info({ pruned: value, retentionDays }, 'audit events pruned');
     return { pruned: value ?? 0 };
   };
 

@@ -100,6 +100,7 @@ export function sessionCookieRoutes(
   return [
     {
       path: COOKIE_PATH,
+      door: 'rest',
       handler: cookieDoor({
         // After login or signup over GraphQL: the page hands the refresh token to the cookie.
         POST: async (req, res, secure) => {
@@ -136,6 +137,7 @@ export function sessionCookieRoutes(
     {
       // On every page load, and before the access token runs out.
       path: `${COOKIE_PATH}/refresh`,
+      door: 'rest',
       handler: cookieDoor({
         POST: async (req, res) => {
           const token = readCookie(req);

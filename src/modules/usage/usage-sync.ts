@@ -19,7 +19,8 @@ export type TickOutcome = 'synced' | 'no-source' | 'skipped' | 'failed';
  * "this tick" is; a dead leader's lock dies with its connection and the next tick goes on.
  */
 export function createUsageSync(deps: Deps, database: Database) {
-  const { db, clock, config, events, logger } = deps;
+  const { db, clock, config, events } = deps;
+  const logger = deps.logger.child({ component: 'usage-sync' });
   const intervalMs = config.usage.intervalSeconds * 1000;
   const source = config.usage.prometheusUrl
     ? new PrometheusSource(config.usage.prometheusUrl, config.usage.timeoutMs)
@@ -123,17 +124,20 @@ export function createUsageSync(deps: Deps, database: Database) {
           const usage = await fetchUsage(at);
           const tenants = await write(at, tick, usage);
           await events.publish('usage.synced', { at: at.toISOString() });
-          logger.info('usage synced', { tick, tenants, source: source ? 'prometheus' : 'none' });
+          logger.info({ tick, tenants, source: source ? 'prometheus' : 'none' }, 'usage synced');
           return source ? 'synced' : 'no-source';
         } catch (err) {
           const detail = err instanceof Error ? err.message : String(err);
-          logger.warn('usage sync failed; stored usage unchanged, retrying next tick', {
-            tick,
-            // A database error's message would quote the statement's parameters.
-            ...(err instanceof UsageSourceError
-              ? { error: detail }
-              : describeError(err, { stack: false })),
-          });
+          logger.warn(
+            {
+              tick,
+              // A database error's message would quote the statement's parameters.
+              ...(err instanceof UsageSourceError
+                ? { error: detail }
+                : describeError(err, { stack: false })),
+            },
+            'usage sync failed; stored usage unchanged, retrying next tick',
+          );
           // Source errors are the operator's to see; database details stay in the log.
           await recordFailure(
             at,

@@ -77,10 +77,13 @@ export class LastUsedRecorder {
         where api_keys.id = b.id and api_keys.id in (select id from locked)`);
     } catch (err) {
       const cause = (err as { cause?: Error }).cause ?? (err as Error);
-      this.logger.warn('could not record key last use', {
-        error: String(cause.message).slice(0, 200),
-        keys: rows.length,
-      });
+      this.logger.warn(
+        {
+          error: String(cause.message).slice(0, 200),
+          keys: rows.length,
+        },
+        'could not record key last use',
+      );
     }
   }
 }

@@ -1,4 +1,5 @@
 import { clientAddress, rateLimitSubject, type TrustedProxies } from '../../http/client-address.ts';
+import { requestInfo } from '../../http/request-info.ts';
 import { sendError, sendUnavailable } from '../../http/respond.ts';
 import type { Route } from '../../http/server.ts';
 import { reportFailure } from '../../lib/failures.ts';
@@ -59,7 +60,7 @@ export function verifyRoutes(
     } catch (err) {
       // Fail closed, and tell the proxy it is us, not the key. A bug is logged as one (with a
       // requestId), a lost database as a warning.
-      reportFailure(logger, err, { door: 'verify' });
+      reportFailure(logger, err, { door: 'verify' }, requestInfo(req).id);
       sendUnavailable(res, 'Key verification is temporarily unavailable; retry shortly');
       return;
     }
@@ -83,7 +84,7 @@ export function verifyRoutes(
     }
   };
   return [
-    { path: '/auth/verify', handler },
-    { path: '/auth/verify/', handler },
+    { path: '/auth/verify', door: 'verify', handler },
+    { path: '/auth/verify/', door: 'verify', handler },
   ];
 }

@@ -34,7 +34,7 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
     config.unknownKeys.perSecond,
     config.unknownKeys.burst,
   );
-  const lastUsed = new LastUsedRecorder(db, logger, clock);
+  const lastUsed = new LastUsedRecorder(db, logger.child({ component: 'verify' }), clock);
   const load = createKeyLookup(db);
 
   return {
@@ -96,7 +96,7 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
         for (const hash of hashes.reverse()) cache.markUsable(hash);
       } catch (err) {
         // Not fatal: without the list, a key's first lookup here spends its source's budget.
-        logger.warn('could not preload recently used keys', describeError(err, { stack: false }));
+        logger.warn(describeError(err, { stack: false }), 'could not preload recently used keys');
       }
     },
 
