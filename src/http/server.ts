@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { ConnectionTracker } from './connections.ts';
 import { answerOddRequests, refuseOddMethod } from './odd-requests.ts';
+import { labelRoute, type RequestObserver, routeLabel } from './request-metrics.ts';
 import { sendError, sendUnhandled } from './respond.ts';
 
 /** Path and query of a request; the query is parsed only when a handler reads it. */
@@ -46,6 +47,8 @@ export interface Route {
   /** Exact path, or a prefix when it ends with '/' ('/' alone is exact: the root page). */
   path: string;
   handler: Handler;
+  /** Which door serves it, for the metrics (graphql, rest, verify...); 'other' unless given. */
+  door?: string;
 }
 
 export interface HttpServer {
@@ -72,25 +75,33 @@ export interface HttpServer {
 export const IN_FLIGHT_LIMIT_MS = 10_000;
 
 /** One node:http server, five doors: each route is a plain handler chosen by path. */
-export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock): HttpServer {
+export function createHttpServer(
+  routes: Route[],
+  logger: Logger,
+  clock?: Clock,
+  observe?: RequestObserver,
+): HttpServer {
   const isPrefix = (r: Route) => r.path.endsWith('/') && r.path !== '/';
-  const exact = new Map(routes.filter((r) => !isPrefix(r)).map((r) => [r.path, r.handler]));
-  const prefixes = routes.filter(isPrefix);
+  const labelled = routes.map((r) => ({ ...r, label: routeLabel(r.door ?? 'other', r.path) }));
+  const exact = new Map(labelled.filter((r) => !isPrefix(r)).map((r) => [r.path, r]));
+  const prefixes = labelled.filter(isPrefix);
 
   const server = createServer((req, res) => {
     connections.track(req, res);
+    observe?.(req, res);
     if (refuseOddMethod(req, res)) return;
     const url = RequestTarget.of(req.url);
     if (!url) {
       sendError(res, 400, 'bad_request', 'Malformed request URL');
       return;
     }
-    const handler =
-      exact.get(url.pathname) ?? prefixes.find((r) => url.pathname.startsWith(r.path))?.handler;
-    if (!handler) {
+    const route = exact.get(url.pathname) ?? prefixes.find((r) => url.pathname.startsWith(r.path));
+    if (!route) {
       sendError(res, 404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       return;
     }
+    labelRoute(res, route.label);
+    const { handler } = route;
     const fail = (err: unknown) => sendUnhandled(res, logger, err, { path: url.pathname });
     try {
       const result = handler(req, res, url);

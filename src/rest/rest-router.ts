@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
+import { labelRoute } from '../http/request-metrics.ts';
 import { sendJson } from '../http/respond.ts';
 import type { Handler } from '../http/server.ts';
 import type { Session } from '../modules/auth/session.ts';
@@ -108,6 +109,8 @@ export function createRestHandler(
       // The most literal path wins: /users/me shadows /users/{id}.
       const fewest = Math.min(...fitting.map((m) => Object.keys(m.params!).length));
       const matches = fitting.filter((m) => Object.keys(m.params!).length === fewest);
+      // The metrics' route label: this template, never the path (IDs would explode the series).
+      labelRoute(res, { door: 'rest', route: matches[0]?.route.path ?? 'unmatched' });
       if (matches.length === 0) {
         throw new HttpError(404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       }

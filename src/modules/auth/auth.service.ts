@@ -5,11 +5,13 @@ import type { Deps } from '../../lib/deps.ts';
 import {
   InvalidCredentialsError,
   RateLimitedError,
+  ServiceUnavailableError,
   SessionExpiredError,
   UnauthenticatedError,
   ValidationError,
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import type { LoginOutcome } from '../../lib/metrics.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { AttemptCounter, slidingWindow } from './attempt-counter.ts';
 import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.ts';
@@ -65,6 +67,30 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       refreshToken: started.refreshToken,
       sessionExpiresAt: started.expiresAt,
     };
+  };
+
+  /** The login itself; login() counts its outcome in the metrics. */
+  const checkLogin = async (input: unknown, clientAddress: string): Promise<AuthResult> => {
+    const parsed = parseInput(loginSchema, input);
+    const email = parsed.email.trim().toLowerCase();
+    const subject = rateLimitSubject(clientAddress);
+    refuseWhenBusy();
+    const attempt = await limiter.begin(email, subject);
+    const { user, ok } = await attempt.check(async () => {
+      const [found] = await db
+        .select()
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, email));
+      return {
+        user: found,
+        ok: found
+          ? await passwords.verify(parsed.password, found.passwordHash)
+          : await passwords.verifyAgainstDummy(parsed.password),
+      };
+    });
+    if (!user || !ok) throw new InvalidCredentialsError();
+    await attempt.succeeded();
+    return issueFor(user);
   };
 
   return {
@@ -135,26 +161,14 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
      * concurrent guesses cannot pass the limits (see LoginLimiter).
      */
     async login(input: unknown, clientAddress = ''): Promise<AuthResult> {
-      const parsed = parseInput(loginSchema, input);
-      const email = parsed.email.trim().toLowerCase();
-      const subject = rateLimitSubject(clientAddress);
-      refuseWhenBusy();
-      const attempt = await limiter.begin(email, subject);
-      const { user, ok } = await attempt.check(async () => {
-        const [found] = await db
-          .select()
-          .from(users)
-          .where(eq(sql`lower(${users.email})`, email));
-        return {
-          user: found,
-          ok: found
-            ? await passwords.verify(parsed.password, found.passwordHash)
-            : await passwords.verifyAgainstDummy(parsed.password),
-        };
-      });
-      if (!user || !ok) throw new InvalidCredentialsError();
-      await attempt.succeeded();
-      return issueFor(user);
+      try {
+        const result = await checkLogin(input, clientAddress);
+        deps.metrics.logins.outcome('ok');
+        return result;
+      } catch (err) {
+        deps.metrics.logins.outcome(loginOutcome(err));
+        throw err;
+      }
     },
 
     /**
@@ -276,4 +290,12 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       });
     },
   };
+}
+
+function loginOutcome(err: unknown): LoginOutcome {
+  if (err instanceof InvalidCredentialsError) return 'invalid_credentials';
+  if (err instanceof RateLimitedError) return 'throttled';
+  if (err instanceof ServiceUnavailableError) return 'busy';
+  if (err instanceof ValidationError) return 'invalid_input';
+  return 'error';
 }
