@@ -44,7 +44,8 @@ export interface App {
   deps: Deps;
   usageSync: UsageSync;
   http: HttpServer;
-  /** `metricsUrl`: the METRICS_PORT listener's base URL, when this app has one. */
+  /** The METRICS_PORT listener's base URL once started, when this app has one. */
+  readonly metricsUrl: string | undefined;
   start(): Promise<{ port: number; url: string; metricsUrl?: string }>;
   /**
    * Drains (readiness off, `Connection: close`) for SHUTDOWN_DRAIN_S unless `drain: false`, then
@@ -70,7 +71,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       'X-Forwarded-For ignored: TRUSTED_PROXIES is empty, so every client behind a proxy shares its address in the per-address limits; list the proxies there',
     );
   const metrics = new Metrics(overrides.clusterWorker?.labels);
-  metrics.poolStats = () => database.poolStats?.();
+  if (database.poolStats) metrics.watchPool(database.poolStats);
   const events = new EventBus(
     database.notifier,
     logger,
@@ -135,6 +136,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     deps,
     usageSync,
     http,
+    get metricsUrl() {
+      return metricsListener?.url;
+    },
     async start() {
       await events.start();
       await services.verify.start();
