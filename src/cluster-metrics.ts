@@ -1,11 +1,6 @@
 import type { Worker } from 'node:cluster';
-import {
-  AggregatorRegistry,
-  collectDefaultMetrics,
-  Gauge,
-  type MetricObject,
-  Registry,
-} from 'prom-client';
+import { AggregatorRegistry, Gauge, type MetricObject, Registry } from 'prom-client';
+import { collectProcessMetrics } from './lib/metrics.ts';
 
 /**
  * /metrics across WORKERS. Every worker labels its series `worker="<cluster worker id>"`; the
@@ -99,7 +94,7 @@ export function scrapeThroughPrimary(): () => Promise<string> {
 export function createClusterMetrics(listeningWorkers: () => Worker[]) {
   const registry = new Registry();
   registry.setDefaultLabels({ worker: 'primary' });
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   new Gauge({
     name: 'xscaler_portal_cluster_workers',
     help: 'Worker processes listening (WORKERS).',

@@ -58,6 +58,14 @@ const LINT_FAILING_DEFAULTS = [
   'nodejs_active_resources_total',
 ];
 
+/** prom-client's default process and Node.js metrics, minus those promtool refuses. */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  // Gauges named like counters (promtool check metrics refuses them); the per-type
+  // nodejs_active_handles, nodejs_active_requests and nodejs_active_resources stay.
+  for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
+}
+
 export interface PoolStats {
   max: number;
   inUse: number;
@@ -107,10 +115,7 @@ export class Metrics {
     const r = this.registry;
     const metrics = this;
     r.setDefaultLabels(defaultLabels);
-    collectDefaultMetrics({ register: r });
-    // Gauges named like counters (promtool check metrics refuses them); the per-type
-    // nodejs_active_handles, nodejs_active_requests and nodejs_active_resources stay.
-    for (const name of LINT_FAILING_DEFAULTS) r.removeSingleMetric(name);
+    collectProcessMetrics(r);
 
     this.httpRequests = counter(r, {
       name: 'http_requests_total',

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /** One sample of the text exposition format. */
 export interface Sample {
@@ -48,6 +49,7 @@ export async function scrape(baseUrl: string): Promise<{ text: string; samples: 
 
 /** Debian's promtool (package prometheus), as CI installs it. */
 export const PROMTOOL = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
+export const promtoolAvailable = existsSync(PROMTOOL);
 
 export function promtool(args: string[], input?: string) {
   const run = spawnSync(PROMTOOL, args, { input, encoding: 'utf8' });
