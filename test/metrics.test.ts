@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { ManualClock } from '../src/lib/clock.ts';
+import { EventBus } from '../src/lib/events.ts';
 import { cryptoRandom } from '../src/lib/ids.ts';
+import { createLogger } from '../src/lib/logger.ts';
 import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
 import { startTestServer, testEnv, useTestServer } from './helpers/app.ts';
 import { engine } from './helpers/database.ts';
@@ -217,6 +219,35 @@ describe('GET /metrics', () => {
     expect(total(after, 'xscaler_portal_usage_sync_last_success_timestamp_seconds')).toBe(
       Math.floor(clock.now().getTime()) / 1000,
     );
+  });
+
+  it('counts notifications from other instances, and hears of their syncs', async () => {
+    // Another instance: its own bus, on its own connection on PostgreSQL.
+    const database = engine === 'postgres' ? await server().testDatabase.open() : server().database;
+    const other = new EventBus(database.notifier, createLogger('silent'), engine === 'postgres');
+    await other.start();
+    try {
+      const read = async () => (await scrape(server().url)).samples;
+      const before = total(await read(), 'xscaler_portal_event_notifications_received_total');
+      const at = new Date(Date.now() + 3_600_000); // later than any sync of this file
+      await other.publish('usage.synced', { at: at.toISOString() });
+      await expect
+        .poll(
+          async () => total(await read(), 'xscaler_portal_event_notifications_received_total'),
+          {
+            timeout: 5000,
+          },
+        )
+        .toBe(before + 1);
+      const after = await read();
+      expect(total(after, 'xscaler_portal_usage_sync_last_success_timestamp_seconds')).toBe(
+        at.getTime() / 1000,
+      );
+      expect(total(after, 'xscaler_portal_event_listener_reconnects_total')).toBe(0);
+    } finally {
+      await other.stop();
+      if (database !== server().database) await database.close();
+    }
   });
 
   it('reports the PostgreSQL pool (PGlite has none)', async () => {

@@ -1,15 +1,18 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.ts';
 import { sendError } from './respond.ts';
-import type { Handler, Route } from './server.ts';
+import type { Route } from './server.ts';
 
 /** The text exposition format prom-client writes. */
 const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** GET /metrics: never behind a token (keep it private with METRICS_PORT or the network). */
-export function metricsHandler(scrape: () => Promise<string>, logger: Logger): Handler {
+export function metricsHandler(
+  scrape: () => Promise<string>,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendError(
@@ -64,7 +67,7 @@ export async function listenForMetrics(
       sendError(res, 404, 'not_found', 'Only /metrics is served on this port');
       return;
     }
-    void handler(req, res, undefined as never);
+    void handler(req, res);
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -6,14 +6,14 @@ import {
   Histogram,
   Registry,
 } from 'prom-client';
+import { type CounterSeries, FastCounter, FastHistogram } from './fast-metrics.ts';
 
 /**
  * The portal's Prometheus metrics: one registry per app (tests run many apps in one process, so
  * prom-client's global registry is never used). Services get the small typed recorders below,
- * never prom-client itself; children for fixed label values are bound once, so recording on a
- * hot path is a property read and an addition.
+ * never prom-client itself. The hot paths (every request, every verify) count in plain numbers
+ * (src/lib/fast-metrics.ts); the rest use prom-client's children, bound once per label value.
  */
-
 const PREFIX = 'xscaler_portal_';
 
 /** Answers of /auth/verify, one label value each. */
@@ -92,11 +92,12 @@ function bound<V extends string>(c: Counter<string>, values: readonly V[]) {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests: Counter<'door' | 'route' | 'method' | 'status'>;
-  readonly httpDuration: Histogram<'door' | 'route' | 'method'>;
-  private readonly verifyOutcomes: Record<VerifyOutcome, Counter.Internal>;
-  private readonly cacheHit: Counter.Internal;
-  private readonly cacheMiss: Counter.Internal;
+  /** Hot path: plain-number series (src/lib/fast-metrics.ts), rendered at scrape. */
+  readonly httpRequests: FastCounter;
+  readonly httpDuration: FastHistogram;
+  private readonly verifyOutcomes: Record<VerifyOutcome, CounterSeries>;
+  private readonly cacheHit: CounterSeries;
+  private readonly cacheMiss: CounterSeries;
   private readonly notifications: Counter;
   private readonly reconnects: Counter;
   private readonly syncRuns: Record<SyncResult, Counter.Internal>;
@@ -117,31 +118,35 @@ export class Metrics {
     r.setDefaultLabels(defaultLabels);
     collectProcessMetrics(r);
 
-    this.httpRequests = counter(r, {
-      name: 'http_requests_total',
+    this.httpRequests = new FastCounter(r, {
+      name: `${PREFIX}http_requests_total`,
       help: 'HTTP requests answered, by door, route template, method and status.',
       labelNames: ['door', 'route', 'method', 'status'],
     });
-    this.httpDuration = new Histogram({
-      name: `${PREFIX}http_request_duration_seconds`,
-      help: 'Time from the request to the end of its answer, by door, route template and method.',
-      labelNames: ['door', 'route', 'method'],
-      buckets: HTTP_BUCKETS,
-      registers: [r],
-    });
+    this.httpDuration = new FastHistogram(
+      r,
+      {
+        name: `${PREFIX}http_request_duration_seconds`,
+        help: 'Time from the request to the end of its answer, by door, route template and method.',
+        labelNames: ['door', 'route', 'method'],
+      },
+      HTTP_BUCKETS,
+    );
 
-    const verify = counter(r, {
-      name: 'verify_requests_total',
+    const verify = new FastCounter(r, {
+      name: `${PREFIX}verify_requests_total`,
       help: '/auth/verify answers by outcome.',
       labelNames: ['outcome'],
     });
-    this.verifyOutcomes = bound(verify, VERIFY_OUTCOMES);
-    const cache = counter(r, {
-      name: 'verify_key_cache_requests_total',
+    this.verifyOutcomes = {} as Record<VerifyOutcome, CounterSeries>;
+    for (const outcome of VERIFY_OUTCOMES) this.verifyOutcomes[outcome] = verify.of(outcome);
+    const cache = new FastCounter(r, {
+      name: `${PREFIX}verify_key_cache_requests_total`,
       help: 'Key-cache lookups of /auth/verify by result (hit: answered without the database).',
       labelNames: ['result'],
     });
-    ({ hit: this.cacheHit, miss: this.cacheMiss } = bound(cache, ['hit', 'miss']));
+    this.cacheHit = cache.of('hit');
+    this.cacheMiss = cache.of('miss');
     new Gauge({
       name: `${PREFIX}verify_key_cache_entries`,
       help: 'Key secrets (known and unknown) held by the verify key cache.',
@@ -239,8 +244,12 @@ export class Metrics {
 
   /** The recorders handed to services. */
   readonly verify = {
-    outcome: (outcome: VerifyOutcome) => this.verifyOutcomes[outcome].inc(),
-    cache: (hit: boolean) => (hit ? this.cacheHit : this.cacheMiss).inc(),
+    outcome: (outcome: VerifyOutcome) => {
+      this.verifyOutcomes[outcome].value++;
+    },
+    cache: (hit: boolean) => {
+      (hit ? this.cacheHit : this.cacheMiss).value++;
+    },
   };
 
   readonly events = {
