@@ -185,6 +185,13 @@ describe('GET /metrics', () => {
       total(after, 'xscaler_portal_login_attempts_total', { outcome }) -
       total(before, 'xscaler_portal_login_attempts_total', { outcome });
     expect([delta('ok'), delta('invalid_credentials'), delta('throttled')]).toEqual([1, 2, 0]);
+    // Past the per-email limit, attempts are refused before any password check.
+    for (let i = 0; i < 10; i++) await login(`Wrong-Password-${i + 3}`);
+    const limited = (await scrape(server().url)).samples;
+    expect(
+      total(limited, 'xscaler_portal_login_attempts_total', { outcome: 'throttled' }) -
+        total(before, 'xscaler_portal_login_attempts_total', { outcome: 'throttled' }),
+    ).toBeGreaterThan(0);
   });
 
   it('reports live subscribers by transport', async () => {
