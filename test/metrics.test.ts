@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { ManualClock } from '../src/lib/clock.ts';
@@ -255,6 +256,20 @@ describe('GET /metrics', () => {
       await other.stop();
       if (database !== server().database) await database.close();
     }
+  });
+
+  it.skipIf(engine !== 'postgres')('counts reconnects of the event listener', async () => {
+    const reconnects = async () =>
+      total((await scrape(server().url)).samples, 'xscaler_portal_event_listener_reconnects_total');
+    const before = await reconnects();
+    const sql = postgres(server().testDatabase.url!, { max: 1, onnotice: () => {} });
+    try {
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity
+                where datname = current_database() and query ilike 'listen%' and pid <> pg_backend_pid()`;
+    } finally {
+      await sql.end();
+    }
+    await expect.poll(reconnects, { timeout: 10_000, interval: 100 }).toBe(before + 1);
   });
 
   it('reports the PostgreSQL pool (PGlite has none)', async () => {
