@@ -6,13 +6,16 @@ import { attachGraphQLWebSocket } from './graphql/ws.ts';
 import { createGraphQLServer } from './graphql/yoga.ts';
 import { corsPolicy } from './http/cors.ts';
 import { healthRoutes } from './http/health.ts';
-import { createHttpServer, type HttpServer } from './http/server.ts';
+import { listenForMetrics, type MetricsListener, metricsRoute } from './http/metrics-door.ts';
+import { requestMetrics } from './http/request-metrics.ts';
+import { createHttpServer, type HttpServer, type Route } from './http/server.ts';
 import { uiRoutes } from './http/ui.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import type { Deps } from './lib/deps.ts';
 import { EventBus } from './lib/events.ts';
 import { cryptoRandom, type RandomSource } from './lib/ids.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
+import { Metrics } from './lib/metrics.ts';
 import { type AuditRetention, createAuditRetention } from './modules/audit/audit-retention.ts';
 import { Passwords } from './modules/auth/password.ts';
 import { sessionCookieRoutes } from './modules/auth/session-cookie.rest.ts';
@@ -28,6 +31,11 @@ export interface AppOverrides {
   logger?: Logger;
   /** An already-open database (tests share one per file). */
   database?: Database;
+  /**
+   * Set in a node:cluster worker: its series carry these labels, and /metrics on the main port
+   * answers the primary's merged scrape (METRICS_PORT is then the primary's, not ours).
+   */
+  clusterWorker?: { labels: Record<string, string>; scrape: () => Promise<string> };
 }
 
 export interface App {
@@ -38,7 +46,9 @@ export interface App {
   usageSync: UsageSync;
   auditRetention: AuditRetention;
   http: HttpServer;
-  start(): Promise<{ port: number; url: string }>;
+  /** The METRICS_PORT listener's base URL once started, when this app has one. */
+  readonly metricsUrl: string | undefined;
+  start(): Promise<{ port: number; url: string; metricsUrl?: string }>;
   /**
    * Drains (readiness off, `Connection: close`) for SHUTDOWN_DRAIN_S unless `drain: false`, then
    * stops. Called again while draining, it skips the rest of the delay.
@@ -62,10 +72,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger.warn(
       'X-Forwarded-For ignored: TRUSTED_PROXIES is empty, so every client behind a proxy shares its address in the per-address limits; list the proxies there',
     );
+  const metrics = new Metrics(overrides.clusterWorker?.labels);
+  if (database.poolStats) metrics.watchPool(database.poolStats);
   const events = new EventBus(
     database.notifier,
     logger.child({ component: 'events' }),
     database.kind === 'postgres',
+    metrics.events,
   );
 
   const secret = signingSecret(config, logger);
@@ -80,6 +93,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { concurrency: config.credentials.hashConcurrency, queue: config.credentials.hashQueue },
       config.credentials.hashLogN,
     ),
+    metrics,
   };
   const services = createServices(deps, {
     secret: new TextEncoder().encode(secret),
@@ -88,21 +102,30 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ttlSeconds: config.jwt.ttlSeconds,
   });
   const yoga = createGraphQLServer({ config, db: database.db, services, logger });
+  const scrape = overrides.clusterWorker?.scrape ?? (() => metrics.scrape());
+  const ownMetricsPort = config.metrics.port !== undefined && !overrides.clusterWorker;
   const http = createHttpServer(
     [
-      ...verifyRoutes(services.verify, config.trustedProxies, logger),
-      ...restRoutes(services, deps),
-      ...sessionCookieRoutes(services.auth, deps.clock, config.trustedProxies),
+      ...verifyRoutes(services.verify, config.trustedProxies, logger, metrics.verify),
+      ...door('rest', restRoutes(services, deps)),
+      ...door('rest', sessionCookieRoutes(services.auth, deps.clock, config.trustedProxies)),
       {
         path: '/graphql',
+        door: 'graphql',
         handler: createGraphQLHandler(yoga, logger, corsPolicy(config.corsOrigins)),
       },
-      ...healthRoutes(database, () => http.draining),
-      ...uiRoutes(),
+      ...door(
+        'health',
+        healthRoutes(database, () => http.draining),
+      ),
+      ...door('ui', uiRoutes()),
+      ...(config.metrics.port === undefined ? [metricsRoute(scrape, logger)] : []),
     ],
     logger,
     deps.clock,
+    requestMetrics(metrics),
   );
+  let metricsListener: MetricsListener | undefined;
   const webSocket = attachGraphQLWebSocket(http.server, yoga, logger);
   const usageSync = createUsageSync(deps, database);
   const auditRetention = createAuditRetention(deps, database, services.audit);
@@ -117,6 +140,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     usageSync,
     auditRetention,
     http,
+    get metricsUrl() {
+      return metricsListener?.url;
+    },
     async start() {
       await events.start();
       await services.verify.start();
@@ -127,9 +153,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         http.server.once('error', reject);
         http.server.listen(config.port, config.host, () => resolve());
       });
+      if (ownMetricsPort) {
+        metricsListener = await listenForMetrics(
+          config.metrics.port!,
+          config.metrics.host,
+          scrape,
+          logger,
+        );
+      }
       const { port } = http.server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      return { port, url: `http://${host}:${port}` };
+      return { port, url: `http://${host}:${port}`, metricsUrl: metricsListener?.url };
     },
     stop(options = {}) {
       if (stopping) {
@@ -164,9 +198,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await http.close();
         await services.verify.stop();
         await events.stop();
+        await metricsListener?.close();
         if (ownsDatabase) await database.close();
       })();
       return stopping;
     },
   };
+}
+
+/** Tags routes with their door, for the request metrics. */
+function door(name: string, routes: Route[]): Route[] {
+  return routes.map((route) => ({ ...route, door: name }));
 }

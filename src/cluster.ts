@@ -1,5 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
+import { type ClusterMetricsMessage, createClusterMetrics } from './cluster-metrics.ts';
 import type { Config } from './config.ts';
+import { listenForMetrics } from './http/metrics-door.ts';
 import type { Logger } from './lib/logger.ts';
 import { signingSecret } from './modules/auth/tokens.ts';
 
@@ -45,6 +47,17 @@ export function runPrimary(
   const workerEnv = { JWT_SECRET: signingSecret(config, logger) };
 
   const listening = new Set<Worker>();
+  // /metrics of every worker: on METRICS_PORT here, or through a worker on the main port.
+  const metrics = createClusterMetrics(() => [...listening].filter((w) => w.isConnected()));
+  if (config.metrics.port !== undefined) {
+    listenForMetrics(config.metrics.port, config.metrics.host, metrics.scrape, logger).then(
+      ({ url }) => console.log(`metrics of all workers on ${url}/metrics`),
+      (err: Error) => {
+        logger.error({ error: err.message }, 'cannot listen on METRICS_PORT; stopping');
+        process.exit(1);
+      },
+    );
+  }
   let started = false;
   let stopping = false;
 
@@ -68,6 +81,9 @@ export function runPrimary(
     worker.on('error', (err) => {
       logger.warn({ workerPid: worker.process.pid, error: err.message }, 'worker channel error');
     });
+    worker.on('message', (message: ClusterMetricsMessage) =>
+      metrics.onWorkerMessage(worker, message),
+    );
     worker.on('message', (message: WorkerListening) => {
       if (message?.type !== 'listening') return;
       listening.add(worker);

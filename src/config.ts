@@ -43,6 +43,12 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
+  // Unset: /metrics on the main port. Set: on its own listener only (METRICS_HOST, default HOST).
+  METRICS_PORT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
+  METRICS_HOST: z.string().min(1).optional(),
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./.data/pglite'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -96,6 +102,8 @@ export type Config = {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
+  /** Where GET /metrics is served: the main port (port undefined), or its own listener. */
+  metrics: { port: number | undefined; host: string };
   databaseUrl: string | undefined;
   pgliteDir: string;
   dbPoolMax: number;
@@ -161,6 +169,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration:\n  PASSWORD_HASH_LOG_N: ${e.PASSWORD_HASH_LOG_N} is below OWASP's scrypt minimum (17) and refused when NODE_ENV=production`,
     );
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(
+      'Invalid configuration:\n  METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)',
+    );
+  }
   const workers = e.WORKERS === 'auto' ? availableParallelism() : Number(e.WORKERS);
   if (workers > 1 && !e.DATABASE_URL) {
     throw new ConfigError(
@@ -190,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST },
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
     dbPoolMax: e.DB_POOL_MAX,

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { createApp } from './app.ts';
 import { type PrimaryMessage, runPrimary, type WorkerListening } from './cluster.ts';
+import { answerMetricsCollection, scrapeThroughPrimary, workerLabels } from './cluster-metrics.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './lib/logger.ts';
 
@@ -21,10 +22,18 @@ async function serve(config: Config): Promise<void> {
     process.on('SIGINT', () => {});
     process.on('SIGHUP', () => {});
   }
-  const app = await createApp(config);
-  const { url } = await app.start();
+  const worker = cluster.worker;
+  const app = await createApp(
+    config,
+    worker
+      ? { clusterWorker: { labels: workerLabels(worker.id), scrape: scrapeThroughPrimary() } }
+      : {},
+  );
+  if (worker) answerMetricsCollection(app.deps.metrics.registry);
+  const { url, metricsUrl } = await app.start();
   if (cluster.isWorker) process.send?.({ type: 'listening', url } satisfies WorkerListening);
   else announce(config, url);
+  if (metricsUrl) console.log(`Metrics: ${metricsUrl}/metrics`);
 
   let stopping = false;
   const stop = (why: string, drain = true) => {

@@ -36,6 +36,8 @@ export interface Database {
   withTryLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ locked: boolean; value?: T }>;
   ping(): Promise<void>;
   onQuery(listener: QueryListener): () => void;
+  /** PostgreSQL's pool for the metrics; PGlite has none (one in-process connection). */
+  poolStats?(): { max: number; inUse: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -149,6 +151,7 @@ async function openPostgres(
     db,
     kind: 'postgres',
     notifier,
+    poolStats: () => ({ max: poolMax, ...pool.stats() }),
     async withTryLock(key, fn) {
       const reserved = await sql.reserve();
       try {

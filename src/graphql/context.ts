@@ -19,6 +19,11 @@ export interface GraphQLContext {
   requestId: string;
 }
 
+/** How a subscription reaches its client: graphql-ws passes its socket into the context. */
+export function transportOf(ctx: GraphQLContext): 'graphql-ws' | 'sse' {
+  return (ctx as { socket?: unknown }).socket ? 'graphql-ws' : 'sse';
+}
+
 /** The session of a field that requires one (scope-auth has already refused anonymous calls). */
 export function sessionOf(ctx: GraphQLContext): AuthenticatedSession {
   if (!ctx.session) throw ctx.authError ?? new UnauthenticatedError();

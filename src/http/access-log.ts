@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger.ts';
 import type { RequestInfo } from './request-info.ts';
+import { labelOf } from './request-metrics.ts';
 
 /**
  * Doors a machine calls for every ingestion request, scrape or probe: at debug, so a busy
@@ -20,15 +21,16 @@ export function logAccess(
   info: RequestInfo,
 ): void {
   res.once('close', () => {
-    const level = QUIET_DOORS.has(info.door) ? 'debug' : 'info';
+    const { door, route } = labelOf(res);
+    const level = QUIET_DOORS.has(door) ? 'debug' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     const finished = res.writableFinished;
     logger[level](
       {
         requestId: info.id,
-        door: info.door,
+        door,
         method: req.method,
-        route: info.route,
+        ...(door === 'none' ? {} : { route }),
         ...(info.operation ? { operation: info.operation } : {}),
         status: res.statusCode,
         ms: Math.round((performance.now() - info.startedAt) * 10) / 10,

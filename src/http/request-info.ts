@@ -13,15 +13,10 @@ export function acceptedRequestId(header: string | string[] | undefined): string
 }
 
 /**
- * What the server knows of one request as it is routed: its ID, the door that answers it and
- * the route template, for the access log and the metrics. Never the raw path: IDs in it would
- * make every tenant a label of its own.
+ * What the server knows of one request beyond its route (whose door and template are the
+ * response's label, see request-metrics.ts): its ID, and GraphQL's operation name.
  */
 export class RequestInfo {
-  /** graphql, rest, verify, health, ui, ... ('none' until a route takes the request). */
-  door = 'none';
-  /** The route as written in the table: `/tenants/{id}/keys`, `/graphql`, `/ui/*`. */
-  route: string | undefined = undefined;
   /** GraphQL: the operation's name, when the document gives it one. */
   operation: string | undefined = undefined;
   readonly startedAt = performance.now();

@@ -6,6 +6,7 @@ import { logAccess } from './access-log.ts';
 import { ConnectionTracker } from './connections.ts';
 import { answerOddRequests, refuseOddMethod } from './odd-requests.ts';
 import { requestInfo } from './request-info.ts';
+import { labelRoute, type RequestObserver, routeLabel } from './request-metrics.ts';
 import { sendError, sendUnhandled } from './respond.ts';
 
 /** Path and query of a request; the query is parsed only when a handler reads it. */
@@ -76,21 +77,26 @@ export interface HttpServer {
 export const IN_FLIGHT_LIMIT_MS = 10_000;
 
 /** One node:http server, five doors: each route is a plain handler chosen by path. */
-export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock): HttpServer {
+export function createHttpServer(
+  routes: Route[],
+  logger: Logger,
+  clock?: Clock,
+  observe?: RequestObserver,
+): HttpServer {
   const isPrefix = (r: Route) => r.path.endsWith('/') && r.path !== '/';
-  // A prefix route's template ends in '*' unless its handler names a finer one (the REST router).
-  const table = routes.map((r) => ({
+  // Door and route template per route, made once: logs and metrics share them.
+  const labelled = routes.map((r) => ({
     ...r,
-    door: r.door ?? (r.path.split('/')[1] || 'root'),
-    template: isPrefix(r) ? `${r.path}*` : r.path,
+    label: routeLabel(r.door ?? (r.path.split('/')[1] || 'root'), r.path),
   }));
-  const exact = new Map(table.filter((r) => !isPrefix(r)).map((r) => [r.path, r]));
-  const prefixes = table.filter(isPrefix);
+  const exact = new Map(labelled.filter((r) => !isPrefix(r)).map((r) => [r.path, r]));
+  const prefixes = labelled.filter(isPrefix);
 
   const server = createServer((req, res) => {
     connections.track(req, res);
     const request = requestInfo(req);
     res.setHeader('x-request-id', request.id);
+    observe?.(req, res);
     logAccess(logger, req, res, request);
     if (refuseOddMethod(req, res)) return;
     const url = RequestTarget.of(req.url);
@@ -103,8 +109,7 @@ export function createHttpServer(routes: Route[], logger: Logger, clock?: Clock)
       sendError(res, 404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       return;
     }
-    request.door = route.door;
-    request.route = route.template;
+    labelRoute(res, route.label);
     const fail = (err: unknown) =>
       sendUnhandled(res, logger, err, { path: url.pathname }, request.id);
     try {

@@ -5,6 +5,7 @@ import type { Clock } from './clock.ts';
 import type { EventBus } from './events.ts';
 import type { RandomSource } from './ids.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 
 /** What every service is built from; tests swap the clock and randomness. */
 export interface Deps {
@@ -16,6 +17,8 @@ export interface Deps {
   events: EventBus;
   /** scrypt behind this app's own gate (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE). */
   passwords: Passwords;
+  /** This app's Prometheus metrics; services use its typed recorders. */
+  metrics: Metrics;
 }
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

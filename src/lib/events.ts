@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Notifier } from '../db/client.ts';
 import type { Tx } from './deps.ts';
 import type { Logger } from './logger.ts';
+import type { EventRecorder } from './metrics.ts';
 
 /**
  * Events crossing instances. Payloads stay small and bounded (NOTIFY carries at most 8000 bytes):
@@ -35,6 +36,7 @@ export class EventBus {
     private readonly logger: Logger,
     /** PostgreSQL: NOTIFY through the transaction's connection, so it commits with the change. */
     private readonly notifyInTransaction = false,
+    private readonly recorder?: EventRecorder,
   ) {}
 
   async start(): Promise<void> {
@@ -43,6 +45,7 @@ export class EventBus {
       (raw) => this.dispatch(raw),
       () => {
         this.logger.warn('event listener reconnected; notifications may have been missed');
+        this.recorder?.reconnect();
         for (const fn of this.reconnectHandlers) fn();
       },
     );
@@ -113,6 +116,7 @@ export class EventBus {
       return;
     }
     if (message.from === this.instanceId) return;
+    this.recorder?.notification();
     this.deliver(message.topic, message.payload as EventMap[Topic]);
   }
 

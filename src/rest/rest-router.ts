@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
-import { requestInfo } from '../http/request-info.ts';
+import { labelRoute, routeLabel } from '../http/request-metrics.ts';
 import { sendJson } from '../http/respond.ts';
 import type { Handler } from '../http/server.ts';
 import type { Session } from '../modules/auth/session.ts';
@@ -99,21 +99,31 @@ export function createRestHandler(
   routes: RestRoute[],
   authenticate: (req: IncomingMessage) => Promise<Session>,
 ): Handler {
-  const compiled = routes.map((route) => ({ route, pattern: route.path.split('/') }));
+  const compiled = routes.map((route) => ({
+    route,
+    pattern: route.path.split('/'),
+    label: routeLabel('rest', route.path),
+  }));
+  const unmatched = routeLabel('rest', 'unmatched');
   return async (req, res, url) => {
     try {
       const segments = url.pathname.split('/');
       const fitting = compiled
-        .map(({ route, pattern }) => ({ route, params: matchPath(pattern, segments) }))
+        .map(({ route, pattern, label }) => ({
+          route,
+          label,
+          params: matchPath(pattern, segments),
+        }))
         .filter((m) => m.params !== null);
       // The most literal path wins: /users/me shadows /users/{id}.
       const fewest = Math.min(...fitting.map((m) => Object.keys(m.params!).length));
       const matches = fitting.filter((m) => Object.keys(m.params!).length === fewest);
+      // The route label of logs and metrics: this template, never the path (IDs would explode
+      // the series and fill the log with tenant IDs).
+      labelRoute(res, matches[0]?.label ?? unmatched);
       if (matches.length === 0) {
         throw new HttpError(404, 'not_found', `No route for ${req.method} ${url.pathname}`);
       }
-      // The template, never the path: logs and metrics group /tenants/{id}/keys as one route.
-      requestInfo(req).route = matches[0]!.route.path;
       const match = matches.find((m) => m.route.method === req.method);
       if (!match) {
         const allow = [...new Set(matches.map((m) => m.route.method))].sort().join(', ');

@@ -5,11 +5,13 @@ import type { Deps, Tx } from '../../lib/deps.ts';
 import {
   InvalidCredentialsError,
   RateLimitedError,
+  ServiceUnavailableError,
   SessionExpiredError,
   UnauthenticatedError,
   ValidationError,
 } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import type { LoginOutcome } from '../../lib/metrics.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { type AuditActor, recordAudit } from '../audit/audit.service.ts';
 import { AttemptCounter, slidingWindow } from './attempt-counter.ts';
@@ -91,6 +93,51 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       return ended;
     });
 
+  /** The login itself; login() counts its outcome in the metrics. */
+  const checkLogin = async (input: unknown, clientAddress: string): Promise<AuthResult> => {
+    const parsed = parseInput(loginSchema, input);
+    const email = parsed.email.trim().toLowerCase();
+    const subject = rateLimitSubject(clientAddress);
+    refuseWhenBusy();
+    const attempt = await limiter.begin(email, subject);
+    const { user, ok } = await attempt.check(async () => {
+      const [found] = await db
+        .select()
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, email));
+      return {
+        user: found,
+        ok: found
+          ? await passwords.verify(parsed.password, found.passwordHash)
+          : await passwords.verifyAgainstDummy(parsed.password),
+      };
+    });
+    if (!user || !ok) {
+      // No session, so no actor: the account's organisation sees the failure (never the
+      // password, nor an unknown email's text, which is often a mistyped password).
+      await recordAudit(
+        db,
+        { organisationId: user?.organisationId ?? null, userId: null, clientAddress },
+        'auth.login',
+        user ? { type: 'user', id: user.id } : null,
+        clock.now(),
+        'failure',
+      );
+      throw new InvalidCredentialsError();
+    }
+    await attempt.succeeded();
+    return issueAfter(async (tx, now) => {
+      await recordAudit(
+        tx,
+        { organisationId: user.organisationId, userId: user.id, clientAddress },
+        'auth.login',
+        { type: 'user', id: user.id },
+        now,
+      );
+      return user;
+    });
+  };
+
   return {
     /**
      * Creates an organisation on the free plan with its owner, and logs the owner in. An email
@@ -166,47 +213,14 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
      * concurrent guesses cannot pass the limits (see LoginLimiter).
      */
     async login(input: unknown, clientAddress = ''): Promise<AuthResult> {
-      const parsed = parseInput(loginSchema, input);
-      const email = parsed.email.trim().toLowerCase();
-      const subject = rateLimitSubject(clientAddress);
-      refuseWhenBusy();
-      const attempt = await limiter.begin(email, subject);
-      const { user, ok } = await attempt.check(async () => {
-        const [found] = await db
-          .select()
-          .from(users)
-          .where(eq(sql`lower(${users.email})`, email));
-        return {
-          user: found,
-          ok: found
-            ? await passwords.verify(parsed.password, found.passwordHash)
-            : await passwords.verifyAgainstDummy(parsed.password),
-        };
-      });
-      if (!user || !ok) {
-        // No session, so no actor: the account's organisation sees the failure (never the
-        // password, nor an unknown email's text, which is often a mistyped password).
-        await recordAudit(
-          db,
-          { organisationId: user?.organisationId ?? null, userId: null, clientAddress },
-          'auth.login',
-          user ? { type: 'user', id: user.id } : null,
-          clock.now(),
-          'failure',
-        );
-        throw new InvalidCredentialsError();
+      try {
+        const result = await checkLogin(input, clientAddress);
+        deps.metrics.logins.outcome('ok');
+        return result;
+      } catch (err) {
+        deps.metrics.logins.outcome(loginOutcome(err));
+        throw err;
       }
-      await attempt.succeeded();
-      return issueAfter(async (tx, now) => {
-        await recordAudit(
-          tx,
-          { organisationId: user.organisationId, userId: user.id, clientAddress },
-          'auth.login',
-          { type: 'user', id: user.id },
-          now,
-        );
-        return user;
-      });
     },
 
     /**
@@ -341,4 +355,12 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
       });
     },
   };
+}
+
+function loginOutcome(err: unknown): LoginOutcome {
+  if (err instanceof InvalidCredentialsError) return 'invalid_credentials';
+  if (err instanceof RateLimitedError) return 'throttled';
+  if (err instanceof ServiceUnavailableError) return 'busy';
+  if (err instanceof ValidationError) return 'invalid_input';
+  return 'error';
 }

@@ -4,6 +4,7 @@ import { sessions, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, UnauthenticatedError } from '../../lib/errors.ts';
 import { reportFailure } from '../../lib/failures.ts';
+import type { SubscriberTransport } from '../../lib/metrics.ts';
 import type { AuthenticatedSession } from '../auth/session.ts';
 import type { OrgUsage, TenantUsage, UsageService } from './usage.service.ts';
 
@@ -20,20 +21,23 @@ interface Subscriber<T> {
  * subscriber is still authorized, and pushes. Cost per event does not grow with queries per
  * subscriber: 10,000 subscribers of one organisation cost the same reads as one.
  */
-export function createUsageFeed({ db, clock, events, logger }: Deps, usage: UsageService) {
+export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, usage: UsageService) {
   const orgSubscribers = new Set<Subscriber<OrgUsage>>();
   const tenantSubscribers = new Set<Subscriber<TenantUsage>>();
 
   const subscribe = <T>(
     set: Set<Subscriber<T>>,
     session: AuthenticatedSession,
+    transport: SubscriberTransport,
     tenantId?: string,
   ) =>
     new Repeater<T>(async (push, stop) => {
       const subscriber: Subscriber<T> = { session, tenantId, push, stop: (error) => stop(error) };
       set.add(subscriber);
+      metrics.live.subscribed(transport);
       await stop;
       set.delete(subscriber);
+      metrics.live.unsubscribed(transport);
     });
 
   /** Ends subscriptions whose token expired, whose login ended, or whose user was removed or changed password. */
@@ -94,9 +98,13 @@ export function createUsageFeed({ db, clock, events, logger }: Deps, usage: Usag
 
   let unsubscribe: (() => void) | undefined;
   return {
-    subscribeOrg: (session: AuthenticatedSession) => subscribe(orgSubscribers, session),
-    subscribeTenant: (session: AuthenticatedSession, tenantId: string) =>
-      subscribe(tenantSubscribers, session, tenantId),
+    subscribeOrg: (session: AuthenticatedSession, transport: SubscriberTransport) =>
+      subscribe(orgSubscribers, session, transport),
+    subscribeTenant: (
+      session: AuthenticatedSession,
+      tenantId: string,
+      transport: SubscriberTransport,
+    ) => subscribe(tenantSubscribers, session, transport, tenantId),
     get subscriberCount() {
       return orgSubscribers.size + tenantSubscribers.size;
     },

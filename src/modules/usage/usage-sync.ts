@@ -21,6 +21,9 @@ export type TickOutcome = 'synced' | 'no-source' | 'skipped' | 'failed';
 export function createUsageSync(deps: Deps, database: Database) {
   const { db, clock, config, events } = deps;
   const logger = deps.logger.child({ component: 'usage-sync' });
+  const recorder = deps.metrics.usageSync;
+  // Whichever instance synced, every one hears of it: each reports the same lag.
+  events.subscribe('usage.synced', ({ at }) => recorder.succeededAt(new Date(at)));
   const intervalMs = config.usage.intervalSeconds * 1000;
   const source = config.usage.prometheusUrl
     ? new PrometheusSource(config.usage.prometheusUrl, config.usage.timeoutMs)
@@ -107,8 +110,23 @@ export function createUsageSync(deps: Deps, database: Database) {
       .where(eq(usageSyncState.id, 1));
   };
 
-  /** One tick: returns what happened on this instance. */
+  /** One tick: returns what happened on this instance (and counts it in the metrics). */
   const runTick = async (): Promise<TickOutcome> => {
+    const started = performance.now();
+    let tenants: number | undefined;
+    let outcome: TickOutcome = 'failed';
+    try {
+      outcome = await tryTick((n) => {
+        tenants = n;
+      });
+      return outcome;
+    } finally {
+      const seconds = outcome === 'skipped' ? undefined : (performance.now() - started) / 1000;
+      recorder.run(outcome === 'no-source' ? 'no_source' : outcome, seconds, tenants);
+    }
+  };
+
+  const tryTick = async (wrote: (tenants: number) => void): Promise<TickOutcome> => {
     const at = clock.now();
     const tick = Math.floor(at.getTime() / intervalMs);
     const { locked, value } = await database.withTryLock(
@@ -123,6 +141,7 @@ export function createUsageSync(deps: Deps, database: Database) {
         try {
           const usage = await fetchUsage(at);
           const tenants = await write(at, tick, usage);
+          wrote(tenants);
           await events.publish('usage.synced', { at: at.toISOString() });
           logger.info({ tick, tenants, source: source ? 'prometheus' : 'none' }, 'usage synced');
           return source ? 'synced' : 'no-source';

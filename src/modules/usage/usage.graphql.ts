@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { sessionOf } from '../../graphql/context.ts';
+import { sessionOf, transportOf } from '../../graphql/context.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { BillingPlanEnum, OrganisationRef } from '../organisations/organisations.graphql.ts';
 import { TenantRef } from '../tenants/tenants.graphql.ts';
@@ -146,7 +146,8 @@ builder.subscriptionFields((t) => ({
     type: OrgUsageRef,
     description: 'Pushed after every usage sync. Ends when the token expires.',
     authScopes: { authenticated: true },
-    subscribe: (_root, _args, ctx) => ctx.services.usageFeed.subscribeOrg(sessionOf(ctx)),
+    subscribe: (_root, _args, ctx) =>
+      ctx.services.usageFeed.subscribeOrg(sessionOf(ctx), transportOf(ctx)),
     resolve: (usage) => usage,
   }),
   tenantUsageUpdated: t.field({
@@ -157,7 +158,11 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const session = sessionOf(ctx);
       await ctx.services.tenants.get(session, String(args.tenantId));
-      return ctx.services.usageFeed.subscribeTenant(session, String(args.tenantId));
+      return ctx.services.usageFeed.subscribeTenant(
+        session,
+        String(args.tenantId),
+        transportOf(ctx),
+      );
     },
     resolve: (usage) => usage,
   }),

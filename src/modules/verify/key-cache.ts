@@ -17,11 +17,16 @@ export interface KeyGrant {
 export interface KeyLookup {
   grant: KeyGrant | null;
   tenantId: string | undefined;
+  /** Why a row's secret is unusable (for the metrics' outcome; never told to the client). */
+  refusal?: Refusal;
 }
+
+export type Refusal = 'revoked' | 'suspended';
 
 interface Entry {
   grant: KeyGrant | null;
   tenantId: string | undefined;
+  refusal?: Refusal;
   staleAt: number;
 }
 
@@ -85,7 +90,12 @@ export class KeyCache {
     return this.recentlyUsable.has(hash);
   }
 
-  set(hash: string, { grant, tenantId }: KeyLookup): void {
+  /** Why a cached unusable secret is refused; undefined for one with no row (unknown). */
+  refusalOf(hash: string): Refusal | undefined {
+    return this.known.get(hash)?.refusal;
+  }
+
+  set(hash: string, { grant, tenantId, refusal }: KeyLookup): void {
     const ttl = tenantId === undefined ? this.negativeTtlMs : this.ttlMs;
     const map = tenantId === undefined ? this.unknown : this.known;
     const max = tenantId === undefined ? this.maxUnknown : this.maxEntries;
@@ -95,7 +105,7 @@ export class KeyCache {
       const oldest = map.keys().next().value;
       if (oldest !== undefined) this.remove(oldest);
     }
-    map.set(hash, { grant, tenantId, staleAt: this.clock.now().getTime() + ttl });
+    map.set(hash, { grant, tenantId, refusal, staleAt: this.clock.now().getTime() + ttl });
     if (tenantId !== undefined) {
       const hashes = this.hashesOfTenant.get(tenantId) ?? new Set();
       this.hashesOfTenant.set(tenantId, hashes);

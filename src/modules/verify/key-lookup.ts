@@ -31,7 +31,11 @@ export function createKeyLookup(db: Db): (hash: string) => Promise<KeyLookup> {
     const [row] = await statement.execute({ hash });
     if (!row) return { grant: null, tenantId: undefined };
     if (row.revokedAt || row.tenantStatus !== 'active') {
-      return { grant: null, tenantId: row.tenantId };
+      return {
+        grant: null,
+        tenantId: row.tenantId,
+        refusal: row.revokedAt ? 'revoked' : 'suspended',
+      };
     }
     const expiries = [row.expiresAt?.getTime()];
     // Matched the secret replaced by a roll: it lives until the grace period ends.

@@ -4,6 +4,7 @@ import { sendError, sendUnavailable } from '../../http/respond.ts';
 import type { Route } from '../../http/server.ts';
 import { reportFailure } from '../../lib/failures.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { VerifyRecorder } from '../../lib/metrics.ts';
 import { isScope } from '../api-keys/scopes.ts';
 import { parseAuthorization } from './credentials.ts';
 import type { Verdict, VerifyService } from './verify.service.ts';
@@ -28,6 +29,7 @@ export function verifyRoutes(
   verify: VerifyService,
   trustedProxies: TrustedProxies,
   logger: Logger,
+  recorder: VerifyRecorder,
 ): Route[] {
   const handler: Route['handler'] = async (req, res, url) => {
     const header = req.headers['x-required-scope'];
@@ -35,6 +37,7 @@ export function verifyRoutes(
     const scope =
       url.pathname === '/auth/verify' ? (url.searchParams.get('scope') ?? fromHeader) : fromHeader;
     if (scope === undefined || scope === '') {
+      recorder.outcome('bad_request');
       sendError(
         res,
         400,
@@ -46,6 +49,7 @@ export function verifyRoutes(
       return;
     }
     if (!isScope(scope)) {
+      recorder.outcome('bad_request');
       sendError(res, 400, 'invalid_scope', `Unknown scope ${JSON.stringify(scope).slice(0, 80)}`);
       return;
     }
@@ -61,9 +65,11 @@ export function verifyRoutes(
       // Fail closed, and tell the proxy it is us, not the key. A bug is logged as one (with a
       // requestId), a lost database as a warning.
       reportFailure(logger, err, { door: 'verify' }, requestInfo(req).id);
+      recorder.outcome('unavailable');
       sendUnavailable(res, 'Key verification is temporarily unavailable; retry shortly');
       return;
     }
+    recorder.outcome(verdict.outcome);
     if (verdict.status === 200) {
       // Kept lean: this answer is written for every ingestion request.
       res.writeHead(200, { 'x-scope-orgid': verdict.tenantId, 'content-length': 0 });

@@ -1,27 +1,39 @@
 import { describeError } from '../../db/errors.ts';
 import type { Deps } from '../../lib/deps.ts';
+import type { VerifyOutcome } from '../../lib/metrics.ts';
 import { hashApiKey, isWellFormedKey } from '../api-keys/key-format.ts';
 import type { Scope } from '../api-keys/scopes.ts';
 import type { PresentedCredentials } from './credentials.ts';
-import { KeyCache } from './key-cache.ts';
+import { KeyCache, type Refusal } from './key-cache.ts';
 import { createKeyLookup, recentlyUsedSecrets } from './key-lookup.ts';
 import { LastUsedRecorder } from './last-used.ts';
 import { UnknownKeyLimiter } from './unknown-key-limiter.ts';
 
+/** `outcome` is for the metrics only: every 401 looks the same to the client. */
 export type Verdict =
-  | { status: 200; tenantId: string; keyId: string }
-  | { status: 401 }
-  | { status: 403; scope: string }
-  | { status: 429; retryAfterSeconds: number };
+  | { status: 200; outcome: 'ok'; tenantId: string; keyId: string }
+  | { status: 401; outcome: Exclude<VerifyOutcome, 'ok'> }
+  | { status: 403; outcome: 'missing_scope'; scope: string }
+  | { status: 429; outcome: 'throttled'; retryAfterSeconds: number };
 
-const UNAUTHORIZED: Verdict = { status: 401 };
+/** One shared answer per cause: the hot path allocates nothing to refuse. */
+const REFUSED = {
+  missing_credentials: { status: 401, outcome: 'missing_credentials' },
+  malformed: { status: 401, outcome: 'malformed' },
+  unknown: { status: 401, outcome: 'unknown' },
+  revoked: { status: 401, outcome: 'revoked' },
+  suspended: { status: 401, outcome: 'suspended' },
+  expired: { status: 401, outcome: 'expired' },
+  wrong_tenant: { status: 401, outcome: 'wrong_tenant' },
+} as const satisfies Record<string, Verdict>;
 /** Unknown keys are remembered briefly: enough to absorb a retry storm, short for a fresh key. */
 const NEGATIVE_TTL_MS = 2_000;
 
 export type VerifyService = ReturnType<typeof createVerifyService>;
 
 /** Answers "may this key write here, and for which tenant?" for the ingestion auth proxy. */
-export function createVerifyService({ db, clock, config, events, logger }: Deps) {
+export function createVerifyService({ db, clock, config, events, logger, metrics }: Deps) {
+  const recorder = metrics.verify;
   const ttlMs = config.keyCache.ttlSeconds * 1000;
   const cache = new KeyCache(
     clock,
@@ -29,6 +41,7 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
     Math.min(NEGATIVE_TTL_MS, ttlMs),
     config.keyCache.maxEntries,
   );
+  metrics.keyCacheSize = () => cache.size;
   const limiter = new UnknownKeyLimiter(
     clock,
     config.unknownKeys.perSecond,
@@ -52,28 +65,32 @@ export function createVerifyService({ db, clock, config, events, logger }: Deps)
       scope: Scope,
       sourceOf: () => string,
     ): Promise<Verdict> {
+      if (!credentials) return REFUSED.missing_credentials;
       // Malformed or mistyped keys fail the checksum: no database lookup.
-      if (!credentials || !isWellFormedKey(credentials.key)) return UNAUTHORIZED;
+      if (!isWellFormedKey(credentials.key)) return REFUSED.malformed;
       const hash = hashApiKey(credentials.key);
       let grant = cache.get(hash);
+      let refusal: Refusal | undefined;
+      recorder.cache(grant !== undefined);
       if (grant === undefined) {
         const source = sourceOf();
         // A key that worked lately is looked up whatever its client's budget: known keys are
         // never slowed, even when a flood shares their address.
         const known = cache.wasUsable(hash);
         const retryAfterSeconds = known ? 0 : limiter.take(source);
-        if (retryAfterSeconds > 0) return { status: 429, retryAfterSeconds };
-        ({ grant } = await cache.lookup(hash, load));
+        if (retryAfterSeconds > 0) return { status: 429, outcome: 'throttled', retryAfterSeconds };
+        ({ grant, refusal } = await cache.lookup(hash, load));
         if (grant && !known) limiter.refund(source);
       }
+      if (!grant) return REFUSED[refusal ?? cache.refusalOf(hash) ?? 'unknown'];
       const now = clock.now();
-      if (!grant || (grant.validUntil !== undefined && grant.validUntil <= now.getTime()))
-        return UNAUTHORIZED;
+      if (grant.validUntil !== undefined && grant.validUntil <= now.getTime())
+        return REFUSED.expired;
       if (credentials.tenantId !== undefined && credentials.tenantId !== grant.tenantId)
-        return UNAUTHORIZED;
-      if (!grant.scopes.includes(scope)) return { status: 403, scope };
+        return REFUSED.wrong_tenant;
+      if (!grant.scopes.includes(scope)) return { status: 403, outcome: 'missing_scope', scope };
       lastUsed.touch(grant.keyId, now);
-      return { status: 200, tenantId: grant.tenantId, keyId: grant.keyId };
+      return { status: 200, outcome: 'ok', tenantId: grant.tenantId, keyId: grant.keyId };
     },
 
     start(): Promise<void> {
