@@ -118,7 +118,7 @@ export class FastHistogram extends Family<HistogramSeries> {
       cumulative += s.counts[i]!;
       const le = i < this.bounds.length ? this.bounds[i]! : '+Inf';
       out.push({
-        labels: { ...labels, le } as never,
+        labels: { le, ...labels } as never, // prom-client writes le first
         value: cumulative,
         metricName: `${this.name}_bucket`,
       } as MetricValue<string>);
