@@ -1,5 +1,6 @@
 # xScaler Portal: `docker build -t xscaler-portal .` (README, "Production").
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node 20, the version the suite and CI run on (engines: >=20.19).
+ARG NODE_IMAGE=node:20-bookworm-slim
 
 # Build: what `npm ci` does (install, patches/ by postinstall, the UI and server build by
 # prepare), split so the dependency layer is reused while the lock file and patches stay the same.
