@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,12 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from './helpers/app.ts';
 import { engine } from './helpers/database.ts';
-import { freePort } from './helpers/load.ts';
 import { PROMTOOL, promtool, scrape } from './helpers/metrics.ts';
 import { waitFor } from './helpers/process.ts';
+import { PROMETHEUS, type RunningPrometheus, startPrometheus } from './helpers/prometheus.ts';
 
 /** The Debian package's binaries, installed by .ci/run. */
-const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const available = existsSync(PROMETHEUS) && existsSync(PROMTOOL);
 if (!available && process.env.CI) {
   throw new Error(`${PROMETHEUS} or ${PROMTOOL} is missing: CI installs the prometheus package`);
@@ -109,10 +107,9 @@ describe('deploy/: alert rules and dashboard', () => {
 });
 
 describe.skipIf(!available)('a real Prometheus scrapes the portal', () => {
-  let dir = '';
-  let prometheus: ChildProcess | undefined;
+  let prometheus: RunningPrometheus | undefined;
   let prometheusUrl = '';
-  let output = '';
+  const output = () => prometheus?.output() ?? '';
   const server = useTestServer();
 
   const promQuery = async (query: string) => {
@@ -126,11 +123,8 @@ describe.skipIf(!available)('a real Prometheus scrapes the portal', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'portal-prometheus-scrape-'));
-    const config = join(dir, 'prometheus.yml');
     const target = new URL(server().url).host;
-    await writeFile(
-      config,
+    prometheus = await startPrometheus(
       [
         'global:',
         '  scrape_interval: 1s',
@@ -146,36 +140,11 @@ describe.skipIf(!available)('a real Prometheus scrapes the portal', () => {
         '',
       ].join('\n'),
     );
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=1h',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout?.on('data', (d) => {
-      output += d;
-    });
-    prometheus.stderr?.on('data', (d) => {
-      output += d;
-    });
+    prometheusUrl = prometheus.url;
   }, 60_000);
 
   afterAll(async () => {
-    const child = prometheus;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await prometheus?.stop();
   });
 
   it('finds the target up, stores portal metrics, and evaluates the shipped rules', async () => {
@@ -183,7 +152,7 @@ describe.skipIf(!available)('a real Prometheus scrapes the portal', () => {
     try {
       await waitFor(
         async () => {
-          if (prometheus?.exitCode != null) throw new Error('prometheus exited');
+          if (prometheus?.process.exitCode != null) throw new Error('prometheus exited');
           const res = await fetch(`${prometheusUrl}/api/v1/targets`).catch(() => undefined);
           if (res?.status !== 200) return false;
           const body = (await res.json()) as {
@@ -195,7 +164,7 @@ describe.skipIf(!available)('a real Prometheus scrapes the portal', () => {
         250,
       );
     } catch (err) {
-      throw new Error(`target never up: ${err}\n${output.slice(-3000)}`);
+      throw new Error(`target never up: ${err}\n${output().slice(-3000)}`);
     }
     const series = await promQuery(
       'xscaler_portal_http_requests_total{job="xscaler-portal",route="/tenants/{id}"}',

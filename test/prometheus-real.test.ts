@@ -1,19 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthStart } from '../src/modules/usage/month.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createTenant, signupOrg } from './helpers/factories.ts';
 import { waitFor } from './helpers/process.ts';
+import { PROMETHEUS, type RunningPrometheus, startPrometheus } from './helpers/prometheus.ts';
 
 /** The Debian package's binary, installed by .ci/run. */
-const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const available = existsSync(PROMETHEUS);
 if (!available && process.env.CI) {
   throw new Error(`${PROMETHEUS} is missing: CI must install the prometheus package (.ci/run)`);
@@ -71,20 +67,11 @@ class Exporter {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 describe.skipIf(!available)('usage sync against a real Prometheus', () => {
   const exporter = new Exporter();
-  let dir = '';
-  let prometheus: ChildProcess | undefined;
+  let prometheus: RunningPrometheus | undefined;
   let prometheusUrl = '';
-  let prometheusOutput = '';
+  const prometheusOutput = () => prometheus?.output() ?? '';
 
   /** An instant query straight to Prometheus, as the test's own check. */
   const promQuery = async (query: string) => {
@@ -105,10 +92,7 @@ describe.skipIf(!available)('usage sync against a real Prometheus', () => {
 
   beforeAll(async () => {
     await exporter.start();
-    dir = await mkdtemp(join(tmpdir(), 'portal-prometheus-'));
-    const config = join(dir, 'prometheus.yml');
-    await writeFile(
-      config,
+    prometheus = await startPrometheus(
       [
         'global:',
         '  scrape_interval: 1s',
@@ -120,28 +104,11 @@ describe.skipIf(!available)('usage sync against a real Prometheus', () => {
         '',
       ].join('\n'),
     );
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=1h',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout?.on('data', (d) => {
-      prometheusOutput += d;
-    });
-    prometheus.stderr?.on('data', (d) => {
-      prometheusOutput += d;
-    });
+    prometheusUrl = prometheus.url;
     try {
       await waitFor(
         async () => {
-          if (prometheus?.exitCode != null) throw new Error('prometheus exited');
+          if (prometheus?.process.exitCode != null) throw new Error('prometheus exited');
           const res = await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined);
           return res?.status === 200;
         },
@@ -149,21 +116,15 @@ describe.skipIf(!available)('usage sync against a real Prometheus', () => {
         200,
       );
     } catch (err) {
-      throw new Error(`prometheus did not become ready: ${err}\n${prometheusOutput.slice(-3000)}`);
+      throw new Error(
+        `prometheus did not become ready: ${err}\n${prometheusOutput().slice(-3000)}`,
+      );
     }
   }, 60_000);
 
   afterAll(async () => {
-    const child = prometheus;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await prometheus?.stop();
     await exporter.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   // Declared after the hooks above, so its beforeAll runs once Prometheus answers.
@@ -195,7 +156,7 @@ describe.skipIf(!available)('usage sync against a real Prometheus', () => {
         250,
       );
     } catch (err) {
-      throw new Error(`${err}; ${exporter.scrapes} scrapes\n${prometheusOutput.slice(-3000)}`);
+      throw new Error(`${err}; ${exporter.scrapes} scrapes\n${prometheusOutput().slice(-3000)}`);
     }
     const settledMs = Date.now() - startedAt;
 
