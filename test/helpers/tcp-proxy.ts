@@ -3,17 +3,20 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /**
  * A TCP hop between the portal and PostgreSQL that a test can cut: the network outside the
  * product. cut() drops every connection and stops listening (reconnects are refused);
- * restore() listens again on the same port.
+ * restore() listens again on the same port. reset() aborts every connection with a TCP RST (the
+ * client sees ECONNRESET, an 'error' before 'close') and keeps listening.
  */
 export interface TcpProxy {
   port: number;
   cut(): Promise<void>;
+  reset(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -25,6 +28,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         const upstream = connect(targetPort, targetHost);
         track(client);
         track(upstream);
+        clients.add(client);
+        client.on('close', () => clients.delete(client));
         client.pipe(upstream).pipe(client);
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
@@ -45,6 +50,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   return {
     port,
     cut: stop,
+    reset() {
+      for (const client of clients) client.resetAndDestroy();
+    },
     async restore() {
       server ??= await open(port);
     },
