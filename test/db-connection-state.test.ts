@@ -154,7 +154,8 @@ describe.skipIf(engine === 'pglite')('postgres.js connection state after a faile
               pg_sleep(case when x = ${Math.ceil(last / 2)}::int then 0.002 else 0 end)::text as s
             from generate_series(0, ${last}::int) x`);
           try {
-            const got = values(await rows);
+            // postgres.js answers execute() with its row list (the holes, if any, included).
+            const got = values((await rows) as unknown as readonly unknown[]);
             const expected = Array.from({ length: last + 1 }, (_, x) => first + x);
             if (JSON.stringify(got) !== JSON.stringify(expected)) {
               wrong.push(`${JSON.stringify(expected)} answered ${JSON.stringify(got)}`);
