@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/client.ts';
 import { asServiceUnavailable } from '../src/db/errors.ts';
+import { withPoolDeadline } from '../src/db/pool-deadline.ts';
 import {
   createTestDatabase,
   engine,
@@ -18,7 +19,8 @@ import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
  * next query: its result had holes at the start (`[ , , row]`, so `const [user] = rows` was
  * undefined: db-loss-kill's "Token no longer valid"), the next connection's first query was
  * rejected with the dead one's 57P01, and end() never returned. And a socket reset ('error'
- * before 'close') left queries pipelined in between unanswered forever, on the next connection.
+ * before 'close') left queries pipelined in between unanswered forever, on the next connection;
+ * a query cancelled while its connection opened (the pool deadline) left that connection unused.
  * patches/postgres+3.4.9.patch clears that state (porsager/postgres#1119, #1181); these fail if an
  * upgrade drops it.
  */
@@ -126,6 +128,30 @@ describe.skipIf(engine === 'pglite')('postgres.js connection state after a faile
       expect(values(await c`select 4 as v`)).toEqual([4]);
       await admin`select pg_terminate_backend(${pid})`;
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a query cancelled while its connection opens (the pool deadline) leaves the connection to the pool', async () => {
+    const target = new URL(testDatabase.url!);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432), {
+      connectDelayMs: 400,
+    });
+    const through = new URL(testDatabase.url!);
+    through.port = String(proxy.port);
+    const pool = withPoolDeadline(client(through.toString()), 150);
+    try {
+      // Its connection takes 400 ms to open: the deadline cancels it first.
+      expect((await failure(pool.sql.unsafe('select 1 as v'))).code).toBe('57014');
+      // Then that connection opens; without the patch no query ever gets it (each one 57014).
+      const until = performance.now() + 3000;
+      let answer: unknown;
+      while (answer === undefined && performance.now() < until) {
+        answer = await pool.sql.unsafe('select 2 as v').then(values, () => undefined);
+      }
+      expect(answer).toEqual([2]);
+    } finally {
+      pool.stop();
       await proxy.close();
     }
   });
