@@ -99,7 +99,7 @@ describe.skipIf(engine === 'pglite')('PostgreSQL errors that mean "not now"', ()
     // The server's 57P01 message, or the socket closing first: both are "not now".
     expect(['57P01', 'CONNECTION_CLOSED']).toContain((terminated as { code?: string }).code);
     expect(asServiceUnavailable(terminated)).toBeDefined();
-    await victim.end({ timeout: 0 }); // end() waits forever on a terminated connection (3.4.9)
+    await victim.end(); // returned never on 3.4.9 unpatched (the killed query stayed current)
     await admin.end();
 
     const refused = postgres('postgres://postgres@127.0.0.1:1/postgres', {
