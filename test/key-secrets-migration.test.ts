@@ -36,7 +36,7 @@ describe('api_key_secrets migration', () => {
     before = mkdtempSync(join(tmpdir(), 'portal-migrations-'));
     cpSync(MIGRATIONS, before, { recursive: true });
     rmSync(join(before, SECRETS_MIGRATION!), { recursive: true });
-    let migrate: (folder: string) => Promise<void>;
+    let migrate: (folder: string) => Promise<unknown>;
     if (process.env.TEST_DATABASE_URL) {
       database = await createTestDatabase();
       const client = postgres(database.url!, { max: 1, onnotice: () => {} });
