@@ -35,7 +35,10 @@ describe('api_key_secrets migration', () => {
     // The migrations up to the one before api_key_secrets, then keys written the old way.
     before = mkdtempSync(join(tmpdir(), 'portal-migrations-'));
     cpSync(MIGRATIONS, before, { recursive: true });
-    rmSync(join(before, SECRETS_MIGRATION!), { recursive: true });
+    // This migration and any sequenced after it (folder names start with their timestamp).
+    for (const folder of readdirSync(before).filter((d) => d >= SECRETS_MIGRATION!)) {
+      rmSync(join(before, folder), { recursive: true });
+    }
     let migrate: (folder: string) => Promise<unknown>;
     if (process.env.TEST_DATABASE_URL) {
       database = await createTestDatabase();
