@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'usage-fanout': async () => (await import('./usage-fanout.ts')).benchUsageFanout(),
   ui: async () => (await import('./ui.ts')).benchUi(),
   soak: async () => (await import('./soak.ts')).benchSoak(),
+  'row-sizes': async () => (await import('./row-sizes.ts')).benchRowSizes(),
 };
 
 async function main(names: string[]): Promise<void> {

@@ -35,7 +35,7 @@ const randomKey = () => generateApiKey(cryptoRandom);
 async function lookupsDuring(fn: () => Promise<void>): Promise<number> {
   let lookups = 0;
   const off = server().database.onQuery((q) => {
-    if (/from "api_keys"/i.test(q) && /"previous_hash" = /i.test(q)) lookups++;
+    if (/from "api_key_secrets"/i.test(q)) lookups++;
   });
   try {
     await fn();

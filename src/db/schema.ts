@@ -93,11 +93,27 @@ export const apiKeys = pgTable(
     previousHash: text('previous_hash'),
     previousExpiresAt: tz('previous_expires_at'),
   },
-  (t) => [
-    uniqueIndex('api_keys_hash_unique').on(t.hash),
-    uniqueIndex('api_keys_previous_hash_unique').on(t.previousHash),
-    index('api_keys_tenant_idx').on(t.tenantId, t.createdAt),
-  ],
+  // The secrets are unique through api_key_secrets' primary key; verification looks them up there.
+  (t) => [index('api_keys_tenant_idx').on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * Each working secret of a key as its own row, keyed by its SHA-256 (hex): the current one and,
+ * after a roll, the previous one until its grace period ends. An uncached verification is one
+ * primary-key lookup here joined to the key and its tenant (status, scopes, expiry stay there).
+ * Written in the transaction that writes the key's hash and previous_hash.
+ */
+export const apiKeySecrets = pgTable(
+  'api_key_secrets',
+  {
+    hash: text('hash').primaryKey(),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    /** Null for the current secret; for the one a roll replaced, the end of its grace period. */
+    graceExpiresAt: tz('grace_expires_at'),
+  },
+  (t) => [index('api_key_secrets_key_idx').on(t.keyId)],
 );
 
 export const usageCurrent = pgTable('usage_current', {

@@ -1,5 +1,11 @@
 import { and, count, eq, isNull, ne } from 'drizzle-orm';
-import { type ApiKeyRow, apiKeys, type TenantRow, tenants } from '../../db/schema.ts';
+import {
+  type ApiKeyRow,
+  apiKeySecrets,
+  apiKeys,
+  type TenantRow,
+  tenants,
+} from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, PlanLimitExceededError, ValidationError } from '../../lib/errors.ts';
 import { isPlausibleId, newId } from '../../lib/ids.ts';
@@ -83,6 +89,7 @@ export function createApiKeysService(
           .where(and(eq(apiKeys.tenantId, tenant.id), isNull(apiKeys.revokedAt)));
         if ((active?.n ?? 0) >= max)
           throw new PlanLimitExceededError(plan, 'active API keys per tenant', max);
+        const hash = hashApiKey(key);
         const [row] = await tx
           .insert(apiKeys)
           .values({
@@ -90,13 +97,14 @@ export function createApiKeysService(
             tenantId: tenant.id,
             displayName,
             prefix: displayPrefix(key),
-            hash: hashApiKey(key),
+            hash,
             scopes: [...new Set(scopes ?? DEFAULT_SCOPES)],
             createdAt: now,
             createdBy: session.userId,
             expiresAt: expiresAt ?? null,
           })
           .returning();
+        await tx.insert(apiKeySecrets).values({ hash, keyId: row!.id });
         await recordAudit(tx, session, 'api_key.created', { type: 'api_key', id: row!.id }, now);
         return row!;
       });
@@ -143,19 +151,29 @@ export function createApiKeysService(
       const now = clock.now();
       const key = generateApiKey(random);
       const dropped = existing.previousHash ? [existing.previousHash] : [];
+      const hash = hashApiKey(key);
+      const graceExpiresAt = new Date(now.getTime() + gracePeriodSeconds * 1000);
       const { row, evict } = await db.transaction(async (tx) => {
         const [row] = await tx
           .update(apiKeys)
           .set({
             prefix: displayPrefix(key),
-            hash: hashApiKey(key),
+            hash,
             previousPrefix: existing.prefix,
             previousHash: existing.hash,
-            previousExpiresAt: new Date(now.getTime() + gracePeriodSeconds * 1000),
+            previousExpiresAt: graceExpiresAt,
           })
           .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.hash, existing.hash)))
           .returning();
         if (!row) return { row, evict: undefined };
+        // The secret rows follow: the earlier previous one goes, the replaced one gets its grace.
+        if (dropped.length)
+          await tx.delete(apiKeySecrets).where(eq(apiKeySecrets.hash, dropped[0]!));
+        await tx
+          .update(apiKeySecrets)
+          .set({ graceExpiresAt })
+          .where(eq(apiKeySecrets.hash, existing.hash));
+        await tx.insert(apiKeySecrets).values({ hash, keyId: row.id });
         await recordAudit(tx, session, 'api_key.rolled', { type: 'api_key', id: row.id }, now);
         // Cached entries of the old secret carry the grace expiry only after a fresh lookup.
         const hashes = [existing.hash, ...dropped];

@@ -1,30 +1,24 @@
 import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { apiKeys, tenants } from '../../db/schema.ts';
+import { apiKeySecrets, apiKeys, tenants } from '../../db/schema.ts';
 import type { KeyLookup } from './key-cache.ts';
 
-/** One indexed statement per secret: the key whose current or previous secret has this hash. */
+/** One primary-key lookup of the secret, joined to its key and the key's tenant. */
 export function createKeyLookup(db: Db): (hash: string) => Promise<KeyLookup> {
   const statement = db
     .select({
       id: apiKeys.id,
       tenantId: apiKeys.tenantId,
       scopes: apiKeys.scopes,
-      hash: apiKeys.hash,
       expiresAt: apiKeys.expiresAt,
       revokedAt: apiKeys.revokedAt,
-      previousExpiresAt: apiKeys.previousExpiresAt,
+      graceExpiresAt: apiKeySecrets.graceExpiresAt,
       tenantStatus: tenants.status,
     })
-    .from(apiKeys)
+    .from(apiKeySecrets)
+    .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.keyId))
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
-    .where(
-      or(
-        eq(apiKeys.hash, sql.placeholder('hash')),
-        eq(apiKeys.previousHash, sql.placeholder('hash')),
-      ),
-    )
-    .limit(1)
+    .where(eq(apiKeySecrets.hash, sql.placeholder('hash')))
     .prepare('verify_key_lookup');
 
   return async (hash) => {
@@ -37,16 +31,20 @@ export function createKeyLookup(db: Db): (hash: string) => Promise<KeyLookup> {
         refusal: row.revokedAt ? 'revoked' : 'suspended',
       };
     }
-    const expiries = [row.expiresAt?.getTime()];
-    // Matched the secret replaced by a roll: it lives until the grace period ends.
-    if (row.hash !== hash) expiries.push(row.previousExpiresAt?.getTime() ?? 0);
-    const defined = expiries.filter((t): t is number => t !== undefined);
+    // A secret replaced by a roll lives until its grace period ends (or the key expires).
+    const keyEnd = row.expiresAt?.getTime();
+    const graceEnd = row.graceExpiresAt?.getTime();
     return {
       grant: {
         keyId: row.id,
         tenantId: row.tenantId,
         scopes: row.scopes,
-        validUntil: defined.length ? Math.min(...defined) : undefined,
+        validUntil:
+          keyEnd === undefined
+            ? graceEnd
+            : graceEnd === undefined
+              ? keyEnd
+              : Math.min(keyEnd, graceEnd),
       },
       tenantId: row.tenantId,
     };
@@ -64,25 +62,19 @@ const RECENT_USE_MS = 24 * 60 * 60_000;
 export async function recentlyUsedSecrets(db: Db, now: Date, limit: number): Promise<string[]> {
   if (limit <= 0) return [];
   const rows = await db
-    .select({
-      hash: apiKeys.hash,
-      previousHash: apiKeys.previousHash,
-      previousExpiresAt: apiKeys.previousExpiresAt,
-    })
-    .from(apiKeys)
+    .select({ hash: apiKeySecrets.hash })
+    .from(apiKeySecrets)
+    .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.keyId))
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(
       and(
         isNull(apiKeys.revokedAt),
         eq(tenants.status, 'active'),
         gt(apiKeys.lastUsedAt, new Date(now.getTime() - RECENT_USE_MS)),
+        or(isNull(apiKeySecrets.graceExpiresAt), gt(apiKeySecrets.graceExpiresAt, now)),
       ),
     )
     .orderBy(desc(apiKeys.lastUsedAt))
     .limit(limit);
-  return rows.flatMap((r) =>
-    r.previousHash && r.previousExpiresAt && r.previousExpiresAt > now
-      ? [r.hash, r.previousHash]
-      : [r.hash],
-  );
+  return rows.map((r) => r.hash);
 }
