@@ -121,6 +121,7 @@ export const usageSamples = pgTable(
     logsBytesThisMonth: doublePrecision('logs_bytes_this_month').notNull(),
     tracesBytesThisMonth: doublePrecision('traces_bytes_this_month').notNull(),
   },
+  // A B-tree on at: the tick's roll-up reads its own samples back by it, and retention too.
   (t) => [primaryKey({ columns: [t.tenantId, t.at] }), index('usage_samples_at_idx').on(t.at)],
 );
 
@@ -138,7 +139,7 @@ export const usageOrgSamples = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.organisationId, t.at] }),
-    index('usage_org_samples_at_idx').on(t.at),
+    index('usage_org_samples_at_brin').using('brin', t.at),
   ],
 );
 
@@ -167,7 +168,7 @@ const tenantRollup = (name: string) =>
     // The bucket index serves retention's bounded deletes.
     (t) => [
       primaryKey({ columns: [t.tenantId, t.bucket] }),
-      index(`${name}_bucket_idx`).on(t.bucket),
+      index(`${name}_bucket_brin`).using('brin', t.bucket),
     ],
   );
 
@@ -182,7 +183,7 @@ const orgRollup = (name: string) =>
     },
     (t) => [
       primaryKey({ columns: [t.organisationId, t.bucket] }),
-      index(`${name}_bucket_idx`).on(t.bucket),
+      index(`${name}_bucket_brin`).using('brin', t.bucket),
     ],
   );
 

@@ -122,6 +122,32 @@ export function createUsageService({ db, config, clock }: Deps, tenantsService: 
     const src = plan.resolution[level];
     // A roll-up bucket that overlaps the range counts whole; raw samples count from `from` on.
     const lowest = new Date(Math.floor(from.getTime() / plan.bucketMs) * plan.bucketMs);
+    const inRange = and(eq(src.key, key), gte(src.bucket, lowest), lte(src.bucket, to));
+    const toSample = (r: {
+      at: unknown;
+      activeSeries: unknown;
+      logs: unknown;
+      traces: unknown;
+    }) => ({
+      at: new Date(r.at as string | Date),
+      activeSeries: Number(r.activeSeries),
+      logsBytesThisMonth: Number(r.logs),
+      tracesBytesThisMonth: Number(r.traces),
+    });
+    if (plan.step === plan.resolution.seconds) {
+      // One roll-up row per point (the 30-day chart): the rows as stored, nothing to group.
+      const rows = await db
+        .select({
+          at: src.stamp,
+          activeSeries: src.activeSeries,
+          logs: src.logsBytesThisMonth,
+          traces: src.tracesBytesThisMonth,
+        })
+        .from(src.table)
+        .where(inRange)
+        .orderBy(src.bucket);
+      return rows.map(toSample);
+    }
     const last = (column: AnyPgColumn) =>
       sql<number>`(array_agg(${column} order by ${src.stamp} desc))[1]::float8`;
     const rows = await db
@@ -133,15 +159,10 @@ export function createUsageService({ db, config, clock }: Deps, tenantsService: 
         traces: last(src.tracesBytesThisMonth),
       })
       .from(src.table)
-      .where(and(eq(src.key, key), gte(src.bucket, lowest), lte(src.bucket, to)))
+      .where(inRange)
       .groupBy(sql`1`)
       .orderBy(sql`1`);
-    return rows.map((r) => ({
-      at: new Date(r.at),
-      activeSeries: Number(r.activeSeries),
-      logsBytesThisMonth: Number(r.logs),
-      tracesBytesThisMonth: Number(r.traces),
-    }));
+    return rows.map(toSample);
   };
 
   return {

@@ -47,11 +47,11 @@ CREATE TABLE "usage_org_samples" (
 	CONSTRAINT "usage_org_samples_pkey" PRIMARY KEY("organisation_id","at")
 );
 --> statement-breakpoint
-CREATE INDEX "usage_daily_bucket_idx" ON "usage_daily" ("bucket");--> statement-breakpoint
-CREATE INDEX "usage_hourly_bucket_idx" ON "usage_hourly" ("bucket");--> statement-breakpoint
-CREATE INDEX "usage_org_daily_bucket_idx" ON "usage_org_daily" ("bucket");--> statement-breakpoint
-CREATE INDEX "usage_org_hourly_bucket_idx" ON "usage_org_hourly" ("bucket");--> statement-breakpoint
-CREATE INDEX "usage_org_samples_at_idx" ON "usage_org_samples" ("at");--> statement-breakpoint
+CREATE INDEX "usage_daily_bucket_brin" ON "usage_daily" USING brin ("bucket");--> statement-breakpoint
+CREATE INDEX "usage_hourly_bucket_brin" ON "usage_hourly" USING brin ("bucket");--> statement-breakpoint
+CREATE INDEX "usage_org_daily_bucket_brin" ON "usage_org_daily" USING brin ("bucket");--> statement-breakpoint
+CREATE INDEX "usage_org_hourly_bucket_brin" ON "usage_org_hourly" USING brin ("bucket");--> statement-breakpoint
+CREATE INDEX "usage_org_samples_at_brin" ON "usage_org_samples" USING brin ("at");--> statement-breakpoint
 ALTER TABLE "usage_daily" ADD CONSTRAINT "usage_daily_tenant_id_tenants_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id");--> statement-breakpoint
 ALTER TABLE "usage_hourly" ADD CONSTRAINT "usage_hourly_tenant_id_tenants_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id");--> statement-breakpoint
 ALTER TABLE "usage_org_daily" ADD CONSTRAINT "usage_org_daily_organisation_id_organisations_id_fkey" FOREIGN KEY ("organisation_id") REFERENCES "organisations"("id");--> statement-breakpoint
