@@ -85,7 +85,7 @@ const envSchema = z.object({
   USAGE_QUERY_TRACES_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.tracesBytes),
   // Replaced by the per-resolution settings below; refused so an old deployment is told.
   USAGE_HISTORY_DAYS: z.string().optional(),
-  USAGE_RAW_RETENTION_HOURS: z.coerce.number().int().min(1).max(2232).default(48),
+  USAGE_RAW_RETENTION_HOURS: z.coerce.number().int().min(1).max(2232).default(26),
   USAGE_HOURLY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(40),
   USAGE_DAILY_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(400),
   USAGE_PRUNE_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),

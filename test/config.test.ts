@@ -33,7 +33,7 @@ describe('configuration', () => {
       usage: {
         intervalSeconds: 60,
         prometheusUrl: undefined,
-        retention: { rawHours: 48, hourlyDays: 40, dailyDays: 400 },
+        retention: { rawHours: 26, hourlyDays: 40, dailyDays: 400 },
         prune: { batchRows: 10_000, maxBatches: 20 },
       },
     });

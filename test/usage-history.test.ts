@@ -279,14 +279,14 @@ describe('history point bound, both ends included', () => {
   it('a range of exactly 1000 minutes of samples never comes back as 1001 points', async () => {
     const org = await signupOrg(server());
     // One organisation sample a minute for 1000 minutes, both ends included: 1001 samples,
-    // within the raw retention (48 h) of the clock (2026-06-18T10:09).
+    // within the raw retention (26 h) of the clock (2026-06-18T10:09).
     await server().database.db.execute(sql`insert into usage_org_samples
       (organisation_id, at, active_series, logs_bytes_this_month, traces_bytes_this_month)
       select (select organisation_id from users where id = ${org.userId}),
-        timestamptz '2026-06-17T08:00:00Z' + make_interval(mins => g), g, 0, 0
+        timestamptz '2026-06-17T09:00:00Z' + make_interval(mins => g), g, 0, 0
       from generate_series(0, 1000) g`);
-    const query = `query($s: Int) { organisation { usageHistory(from: "2026-06-17T08:00:00Z",
-      to: "2026-06-18T00:40:00Z", step: $s) { __typename
+    const query = `query($s: Int) { organisation { usageHistory(from: "2026-06-17T09:00:00Z",
+      to: "2026-06-18T01:40:00Z", step: $s) { __typename
       ... on OrganisationUsageHistorySuccess { data { at activeSeries } }
       ... on ValidationError { field message } } } }`;
     const auto = (await server().gql(query, { s: null }, org.token)).data.organisation.usageHistory;
