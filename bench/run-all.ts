@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   graphql: async () => (await import('./graphql.ts')).benchGraphql(),
   verify: async () => (await import('./verify.ts')).benchVerify(),
   'usage-sync': async () => (await import('./usage-sync.ts')).benchUsageSync(),
+  'usage-history': async () => (await import('./usage-history.ts')).benchUsageHistory(),
   'usage-fanout': async () => (await import('./usage-fanout.ts')).benchUsageFanout(),
   ui: async () => (await import('./ui.ts')).benchUi(),
   soak: async () => (await import('./soak.ts')).benchSoak(),

@@ -83,7 +83,13 @@ const envSchema = z.object({
   USAGE_QUERY_ACTIVE_SERIES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.activeSeries),
   USAGE_QUERY_LOGS_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.logsBytes),
   USAGE_QUERY_TRACES_BYTES: z.string().min(1).default(DEFAULT_USAGE_QUERIES.tracesBytes),
-  USAGE_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(35),
+  // Replaced by the per-resolution settings below; refused so an old deployment is told.
+  USAGE_HISTORY_DAYS: z.string().optional(),
+  USAGE_RAW_RETENTION_HOURS: z.coerce.number().int().min(1).max(2232).default(26),
+  USAGE_HOURLY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(40),
+  USAGE_DAILY_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(400),
+  USAGE_PRUNE_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  USAGE_PRUNE_MAX_BATCHES: z.coerce.number().int().min(1).max(10_000).default(20),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
   AUDIT_PRUNE_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   TRUSTED_PROXIES: z.string().default(''),
@@ -126,7 +132,10 @@ export type Config = {
     intervalSeconds: number;
     prometheusUrl: string | undefined;
     timeoutMs: number;
-    historyDays: number;
+    /** How long each resolution is kept: per-tick samples, hourly and daily roll-ups. */
+    retention: { rawHours: number; hourlyDays: number; dailyDays: number };
+    /** Retention deletes at most batchRows rows per statement and maxBatches per table per tick. */
+    prune: { batchRows: number; maxBatches: number };
     queries: typeof DEFAULT_USAGE_QUERIES;
   };
   /** Events older than retentionDays (0: never) are deleted by the periodic prune. */
@@ -174,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)',
     );
   }
+  checkUsageRetention(e);
   const workers = e.WORKERS === 'auto' ? availableParallelism() : Number(e.WORKERS);
   if (workers > 1 && !e.DATABASE_URL) {
     throw new ConfigError(
@@ -230,7 +240,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalSeconds: e.USAGE_SYNC_INTERVAL_S,
       prometheusUrl: e.USAGE_PROMETHEUS_URL,
       timeoutMs: e.USAGE_SOURCE_TIMEOUT_S * 1000,
-      historyDays: e.USAGE_HISTORY_DAYS,
+      retention: {
+        rawHours: e.USAGE_RAW_RETENTION_HOURS,
+        hourlyDays: e.USAGE_HOURLY_RETENTION_DAYS,
+        dailyDays: e.USAGE_DAILY_RETENTION_DAYS,
+      },
+      prune: { batchRows: e.USAGE_PRUNE_BATCH_ROWS, maxBatches: e.USAGE_PRUNE_MAX_BATCHES },
       queries: {
         activeSeries: e.USAGE_QUERY_ACTIVE_SERIES,
         logsBytes: e.USAGE_QUERY_LOGS_BYTES,
@@ -272,4 +287,23 @@ function readCells(path: string): Cell[] {
     throw new ConfigError(`CELLS_FILE ${path}: ${parsed.error.issues[0]?.message}`);
   }
   return parsed.data;
+}
+
+/** A coarser resolution must outlive a finer one, or a long range would find nothing to read. */
+function checkUsageRetention(e: z.infer<typeof envSchema>): void {
+  if (e.USAGE_HISTORY_DAYS !== undefined) {
+    throw new ConfigError(
+      'Invalid configuration:\n  USAGE_HISTORY_DAYS: replaced by USAGE_RAW_RETENTION_HOURS, USAGE_HOURLY_RETENTION_DAYS and USAGE_DAILY_RETENTION_DAYS; unset it',
+    );
+  }
+  if (e.USAGE_HOURLY_RETENTION_DAYS * 24 < e.USAGE_RAW_RETENTION_HOURS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  USAGE_HOURLY_RETENTION_DAYS: ${e.USAGE_HOURLY_RETENTION_DAYS} days is shorter than USAGE_RAW_RETENTION_HOURS (${e.USAGE_RAW_RETENTION_HOURS} h)`,
+    );
+  }
+  if (e.USAGE_DAILY_RETENTION_DAYS < e.USAGE_HOURLY_RETENTION_DAYS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  USAGE_DAILY_RETENTION_DAYS: ${e.USAGE_DAILY_RETENTION_DAYS} days is shorter than USAGE_HOURLY_RETENTION_DAYS (${e.USAGE_HOURLY_RETENTION_DAYS} days)`,
+    );
+  }
 }

@@ -30,7 +30,12 @@ describe('configuration', () => {
       pgliteDir: './.data/pglite',
       workers: 1,
       keyCache: { ttlSeconds: 15 },
-      usage: { intervalSeconds: 60, prometheusUrl: undefined },
+      usage: {
+        intervalSeconds: 60,
+        prometheusUrl: undefined,
+        retention: { rawHours: 26, hourlyDays: 40, dailyDays: 400 },
+        prune: { batchRows: 10_000, maxBatches: 20 },
+      },
     });
     expect(config.cells[0]).toMatchObject({
       region: 'eu-west-1',
@@ -50,6 +55,18 @@ describe('configuration', () => {
     [{ WORKERS: '0' }, /WORKERS must be auto or a whole number from 1 to 99/],
     [{ WORKERS: 'two' }, /WORKERS must be auto or a whole number from 1 to 99/],
     [{ WORKERS: '2' }, /WORKERS: 2 processes need DATABASE_URL/],
+    [{ USAGE_HISTORY_DAYS: '35' }, /USAGE_HISTORY_DAYS: replaced by USAGE_RAW_RETENTION_HOURS/],
+    [{ USAGE_RAW_RETENTION_HOURS: '0' }, /USAGE_RAW_RETENTION_HOURS/],
+    [
+      { USAGE_RAW_RETENTION_HOURS: '49', USAGE_HOURLY_RETENTION_DAYS: '2' },
+      /USAGE_HOURLY_RETENTION_DAYS: 2 days is shorter than USAGE_RAW_RETENTION_HOURS \(49 h\)/,
+    ],
+    [
+      { USAGE_DAILY_RETENTION_DAYS: '30' },
+      /USAGE_DAILY_RETENTION_DAYS: 30 days is shorter than USAGE_HOURLY_RETENTION_DAYS \(40 days\)/,
+    ],
+    [{ USAGE_PRUNE_BATCH_ROWS: '0' }, /USAGE_PRUNE_BATCH_ROWS/],
+    [{ USAGE_PRUNE_MAX_BATCHES: 'many' }, /USAGE_PRUNE_MAX_BATCHES/],
   ])('refuses %o with a message naming it', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

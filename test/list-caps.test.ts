@@ -181,11 +181,15 @@ describe('usage history', () => {
   it(`REST and GraphQL answer at most ${MAX_HISTORY_POINTS} points over 8,641 stored ticks`, async () => {
     const org = await signupOrg(server(), 'Long History');
     const tenant = await createTenant(server(), org.token);
-    // A sample every 10 s over the last 24 hours.
+    // A sample every 10 s over the last 24 hours, the tenant's and so its organisation's.
+    const every10s = sql`generate_series(${seconds(-86_400).toISOString()}::timestamptz,
+      ${clock.now().toISOString()}::timestamptz, interval '10 seconds') g`;
     await db().execute(sql`
       insert into usage_samples (tenant_id, at, active_series, logs_bytes_this_month, traces_bytes_this_month)
-      select ${tenant.id}, g, 1, 0, 0
-      from generate_series(${seconds(-86_400).toISOString()}::timestamptz, ${clock.now().toISOString()}::timestamptz, interval '10 seconds') g`);
+      select ${tenant.id}, g, 1, 0, 0 from ${every10s}`);
+    await db().execute(sql`
+      insert into usage_org_samples (organisation_id, at, active_series, logs_bytes_this_month, traces_bytes_this_month)
+      select (select organisation_id from users where id = ${org.userId}), g, 1, 0, 0 from ${every10s}`);
     const api = restAs(server().url, org.token);
     for (const path of ['/dashboard/org/history', `/dashboard/tenants/${tenant.id}/history`]) {
       const res = await api('GET', path);

@@ -156,7 +156,7 @@ describe('usageHistory(from, to, step)', () => {
     expect(await tenantHistory(tb, tenBuckets)).toEqual({ __typename: 'NotFoundError', id: tb });
   });
 
-  it('93 days without step come back downsampled to at most 1500 points', async () => {
+  it('93 days without step come back downsampled to at most 1000 points', async () => {
     const to = clock.now().getTime();
     const range = {
       from: new Date(to - 93 * DAY_MS).toISOString(),
@@ -166,19 +166,19 @@ describe('usageHistory(from, to, step)', () => {
       expect(h.__typename).toMatch(/UsageHistorySuccess$/);
       expect(h.data.length).toBeGreaterThan(0);
       expect(h.data.length).toBeLessThan(10);
-      expect(h.data.length).toBeLessThanOrEqual(1500);
+      expect(h.data.length).toBeLessThanOrEqual(1000);
     }
     const org = await orgHistory(range);
     expect(Math.max(...org.data.map((p: any) => p.activeSeries))).toBe(92);
     expect(org.data.at(-1)).toMatchObject({ at: T('10:09'), logsBytesThisMonth: 9.2e8 });
-    // 93 days = 8,035,200 s; 1500 points need at least ceil(5356.8) = 5357 s each.
-    expect((await orgHistory({ ...range, step: 5357 })).__typename).toBe(
+    // 93 days = 8,035,200 s; 1000 points need at least 8036 s each.
+    expect((await orgHistory({ ...range, step: 8036 })).__typename).toBe(
       'OrganisationUsageHistorySuccess',
     );
-    for (const step of [60, 5356]) {
+    for (const step of [60, 8035]) {
       const tooFine = await orgHistory({ ...range, step });
       expect(tooFine).toMatchObject({ __typename: 'ValidationError', field: 'step' });
-      expect(tooFine.message).toContain('5357');
+      expect(tooFine.message).toContain('8036');
       expect(await tenantHistory(t1, { ...range, step })).toMatchObject({ field: 'step' });
     }
     const longer = { ...range, from: new Date(to - 93 * DAY_MS - 1000).toISOString() };
@@ -267,7 +267,7 @@ describe('REST history with step', () => {
     const tooFine = await get(`/dashboard/org/history?${qs({ ...long, step: '60' })}`);
     expect(tooFine.status).toBe(400);
     expect(tooFine.json).toMatchObject({ error: 'validation_error', field: 'step' });
-    expect(tooFine.json.message).toContain('5357');
+    expect(tooFine.json.message).toContain('8036');
     const backwards = await get(
       `/dashboard/org/history?${qs({ from: T('10:09'), to: T('10:00') })}`,
     );
@@ -276,22 +276,24 @@ describe('REST history with step', () => {
 });
 
 describe('history point bound, both ends included', () => {
-  it('a range of exactly 1500 minutes of samples never comes back as 1501 points', async () => {
+  it('a range of exactly 1000 minutes of samples never comes back as 1001 points', async () => {
     const org = await signupOrg(server());
-    const t = await createTenant(server(), org.token, { displayName: 'Edge' });
-    // One sample a minute for 25 h, both ends included: 1501 stored samples.
-    await server().database.db.execute(sql`insert into usage_samples
-      (tenant_id, at, active_series, logs_bytes_this_month, traces_bytes_this_month)
-      select ${t.id}, timestamptz '2026-05-17T08:00:00Z' + make_interval(mins => g), g, 0, 0
-      from generate_series(0, 1500) g`);
-    const query = `query($s: Int) { organisation { usageHistory(from: "2026-05-17T08:00:00Z",
-      to: "2026-05-18T09:00:00Z", step: $s) { __typename
+    // One organisation sample a minute for 1000 minutes, both ends included: 1001 samples,
+    // within the raw retention (26 h) of the clock (2026-06-18T10:09).
+    await server().database.db.execute(sql`insert into usage_org_samples
+      (organisation_id, at, active_series, logs_bytes_this_month, traces_bytes_this_month)
+      select (select organisation_id from users where id = ${org.userId}),
+        timestamptz '2026-06-17T09:00:00Z' + make_interval(mins => g), g, 0, 0
+      from generate_series(0, 1000) g`);
+    const query = `query($s: Int) { organisation { usageHistory(from: "2026-06-17T09:00:00Z",
+      to: "2026-06-18T01:40:00Z", step: $s) { __typename
       ... on OrganisationUsageHistorySuccess { data { at activeSeries } }
       ... on ValidationError { field message } } } }`;
     const auto = (await server().gql(query, { s: null }, org.token)).data.organisation.usageHistory;
     expect(auto.__typename).toBe('OrganisationUsageHistorySuccess');
-    expect(auto.data.length).toBeLessThanOrEqual(1500);
-    expect(auto.data.at(-1).activeSeries).toBe(1500);
+    expect(auto.data.length).toBeGreaterThan(400);
+    expect(auto.data.length).toBeLessThanOrEqual(1000);
+    expect(auto.data.at(-1).activeSeries).toBe(1000);
     const tooFine = (await server().gql(query, { s: 60 }, org.token)).data.organisation
       .usageHistory;
     expect(tooFine).toMatchObject({ __typename: 'ValidationError', field: 'step' });

@@ -137,8 +137,76 @@ export const usageSamples = pgTable(
     logsBytesThisMonth: doublePrecision('logs_bytes_this_month').notNull(),
     tracesBytesThisMonth: doublePrecision('traces_bytes_this_month').notNull(),
   },
+  // A B-tree on at: the tick's roll-up reads its own samples back by it, and retention too.
   (t) => [primaryKey({ columns: [t.tenantId, t.at] }), index('usage_samples_at_idx').on(t.at)],
 );
+
+/** An organisation's per-tick sums over the tenants it had at the time (raw resolution). */
+export const usageOrgSamples = pgTable(
+  'usage_org_samples',
+  {
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    at: tz('at').notNull(),
+    activeSeries: bigint('active_series', { mode: 'number' }).notNull(),
+    logsBytesThisMonth: doublePrecision('logs_bytes_this_month').notNull(),
+    tracesBytesThisMonth: doublePrecision('traces_bytes_this_month').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organisationId, t.at] }),
+    index('usage_org_samples_at_brin').using('brin', t.at),
+  ],
+);
+
+/**
+ * A roll-up of per-tick samples into `bucket`-long periods (hour, day), folded in by each tick:
+ * the peak of active series, and the month-to-date byte counts of the bucket's last sample
+ * (`last_at`), which is also the time a history point carries.
+ */
+const rollupColumns = {
+  bucket: tz('bucket').notNull(),
+  lastAt: tz('last_at').notNull(),
+  activeSeries: bigint('active_series', { mode: 'number' }).notNull(),
+  logsBytesThisMonth: doublePrecision('logs_bytes_this_month').notNull(),
+  tracesBytesThisMonth: doublePrecision('traces_bytes_this_month').notNull(),
+};
+
+const tenantRollup = (name: string) =>
+  pgTable(
+    name,
+    {
+      tenantId: text('tenant_id')
+        .notNull()
+        .references(() => tenants.id),
+      ...rollupColumns,
+    },
+    // The bucket index serves retention's bounded deletes.
+    (t) => [
+      primaryKey({ columns: [t.tenantId, t.bucket] }),
+      index(`${name}_bucket_brin`).using('brin', t.bucket),
+    ],
+  );
+
+const orgRollup = (name: string) =>
+  pgTable(
+    name,
+    {
+      organisationId: text('organisation_id')
+        .notNull()
+        .references(() => organisations.id),
+      ...rollupColumns,
+    },
+    (t) => [
+      primaryKey({ columns: [t.organisationId, t.bucket] }),
+      index(`${name}_bucket_brin`).using('brin', t.bucket),
+    ],
+  );
+
+export const usageHourly = tenantRollup('usage_hourly');
+export const usageDaily = tenantRollup('usage_daily');
+export const usageOrgHourly = orgRollup('usage_org_hourly');
+export const usageOrgDaily = orgRollup('usage_org_daily');
 
 export const usageSyncState = pgTable('usage_sync_state', {
   id: integer('id').primaryKey(),

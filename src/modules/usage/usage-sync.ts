@@ -6,6 +6,8 @@ import type { Deps } from '../../lib/deps.ts';
 import { reportFailure } from '../../lib/failures.ts';
 import { renderMonthToDate } from './month.ts';
 import { PrometheusSource, type TenantValues, UsageSourceError } from './prometheus-source.ts';
+import { pruneUsageHistory } from './usage-retention.ts';
+import { rollUpTick } from './usage-rollups.ts';
 
 /** Session advisory lock held by the instance syncing a tick. */
 const USAGE_SYNC_LOCK = 7_245_310_002n;
@@ -14,7 +16,8 @@ export type TickOutcome = 'synced' | 'no-source' | 'skipped' | 'failed';
 
 /**
  * Every interval, on every instance: the one that wins the advisory lock and finds the tick not
- * yet done fetches usage, writes it in two batched statements and publishes `usage.synced`.
+ * yet done fetches usage, writes it and rolls it up into hours and days in four batched
+ * statements (one transaction), publishes `usage.synced`, then prunes history past retention.
  * Ticks are aligned to the wall clock (floor(now / interval)), so instances agree on what
  * "this tick" is; a dead leader's lock dies with its connection and the next tick goes on.
  */
@@ -59,7 +62,6 @@ export function createUsageSync(deps: Deps, database: Database) {
       traces: usage.traces.get(id) ?? 0,
     }));
     const payload = JSON.stringify(rows);
-    const cutoff = new Date(at.getTime() - config.usage.historyDays * 86_400_000);
     return db.transaction(async (tx) => {
       // Every live tenant gets a row: one absent from the source has no usage right now.
       // Series of unknown or deleted tenants fall out of the join.
@@ -83,9 +85,7 @@ export function createUsageSync(deps: Deps, database: Database) {
           as u(tenant_id text, active_series bigint, logs float8, traces float8)
         join tenants t on t.id = u.tenant_id and t.status <> 'deleted'
         on conflict do nothing`);
-      await tx.execute(
-        sql`delete from usage_samples where at < ${cutoff.toISOString()}::timestamptz`,
-      );
+      await rollUpTick(tx, at);
       const count = Array.isArray(written)
         ? written.length
         : ((written as { rows?: unknown[] }).rows?.length ?? 0);
@@ -101,6 +101,19 @@ export function createUsageSync(deps: Deps, database: Database) {
         .where(eq(usageSyncState.id, 1));
       return count;
     });
+  };
+
+  /** After the tick's commit, still holding the lock: a failure here leaves the usage stored. */
+  const prune = async (at: Date) => {
+    try {
+      const pruned = await pruneUsageHistory(db, config.usage, at);
+      if (Object.keys(pruned).length > 0) logger.info({ pruned }, 'usage history pruned');
+    } catch (err) {
+      logger.warn(
+        describeError(err, { stack: false }),
+        'usage history prune failed; retried next tick',
+      );
+    }
   };
 
   const recordFailure = async (at: Date, tick: number, error: string) => {
@@ -144,6 +157,7 @@ export function createUsageSync(deps: Deps, database: Database) {
           wrote(tenants);
           await events.publish('usage.synced', { at: at.toISOString() });
           logger.info({ tick, tenants, source: source ? 'prometheus' : 'none' }, 'usage synced');
+          await prune(at);
           return source ? 'synced' : 'no-source';
         } catch (err) {
           const detail = err instanceof Error ? err.message : String(err);

@@ -89,7 +89,7 @@ const historyArgs = builder.args((t) => ({
   from: t.field({ type: 'DateTime', required: true }),
   to: t.field({ type: 'DateTime', required: true }),
   step: t.int({
-    description: `Seconds per point (peak active series, last monthly bytes in each). Default: the sync interval, or coarser so that at most ${MAX_HISTORY_POINTS} points come back.`,
+    description: `Seconds per point (peak active series, last monthly bytes in each). Default: the sync interval, or coarser so that at most ${MAX_HISTORY_POINTS} points come back. A step of an hour or a day or more reads hourly or daily roll-ups and is rounded up to whole hours or days; a range older than a resolution keeps is answered from the next coarser one.`,
   }),
 }));
 

@@ -1,17 +1,12 @@
-import type { Subquery } from 'drizzle-orm';
-import { and, eq, gte, inArray, lte, ne, type SQL, sql } from 'drizzle-orm';
-import {
-  organisations,
-  tenants,
-  usageCurrent,
-  usageSamples,
-  usageSyncState,
-} from '../../db/schema.ts';
+import { and, eq, gte, inArray, lte, ne, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { organisations, tenants, usageCurrent, usageSyncState } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
 import type { Session } from '../auth/session.ts';
 import { type BillingPlan, PLAN_LIMITS } from '../organisations/plans.ts';
 import type { TenantsService } from '../tenants/tenants.service.ts';
+import { planHistoryRead } from './usage-resolutions.ts';
 
 export interface UsageFigures {
   activeSeries: number;
@@ -70,10 +65,8 @@ const publicSyncError = (detail: string) =>
 export const toGb = (bytes: number) => Math.round((bytes / 1e9) * 1000) / 1000;
 
 const MAX_HISTORY_DAYS = 93;
-/** Points a history answer may hold: plenty for a chart, never tens of thousands of rows. */
-export const MAX_HISTORY_POINTS = 1500;
-
-type TickColumns = Record<'at' | 'active' | 'logs' | 'traces', SQL.Aliased<unknown>>;
+/** Points a history answer may hold: plenty for a chart, never thousands of rows. */
+export const MAX_HISTORY_POINTS = 1000;
 
 export interface HistoryRange {
   from: Date;
@@ -85,7 +78,7 @@ export interface HistoryRange {
 export type UsageService = ReturnType<typeof createUsageService>;
 
 /** Reads of what the usage sync stored: the dashboard's numbers. */
-export function createUsageService({ db, config }: Deps, tenantsService: TenantsService) {
+export function createUsageService({ db, config, clock }: Deps, tenantsService: TenantsService) {
   const lastSuccess = async (): Promise<Date | null> => {
     const [state] = await db
       .select({ at: usageSyncState.lastSuccessAt })
@@ -104,8 +97,9 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
     const interval = config.usage.intervalSeconds;
     // Both ends count and buckets sit on multiples of step: span / step + 1 buckets at most.
     const finest = Math.floor(spanS / MAX_HISTORY_POINTS) + 1;
-    if (step == null)
+    if (step == null) {
       return { from, to, step: Math.ceil(Math.max(interval, finest) / interval) * interval };
+    }
     if (!Number.isInteger(step) || step < 1) {
       throw new ValidationError('step', 'step: must be a whole number of seconds, at least 1');
     }
@@ -118,34 +112,57 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
     return { from, to, step };
   };
 
-  /**
-   * One point per step from per-tick rows (at, active, logs, traces): the peak of active series
-   * and the last month-to-date byte counts (they only grow within a month), stamped with the
-   * bucket's last sample time. With step = the sync interval that is each tick as stored.
-   */
-  const downsample = async (
-    ticks: Subquery<'tick', TickColumns> & TickColumns,
-    step: number,
+  const history = async (
+    level: 'tenant' | 'org',
+    key: string,
+    range: HistoryRange,
   ): Promise<UsageSample[]> => {
-    const last = (column: SQL.Aliased<unknown>) =>
-      sql<number>`(array_agg(${column} order by ${ticks.at} desc))[1]::float8`;
-    const rows = await db
-      .select({
-        bucket: sql<number>`floor(extract(epoch from ${ticks.at}) / ${step})`,
-        at: sql<string>`max(${ticks.at})`,
-        activeSeries: sql<number>`max(${ticks.active})::float8`,
-        logs: last(ticks.logs),
-        traces: last(ticks.traces),
-      })
-      .from(ticks)
-      .groupBy(sql`1`)
-      .orderBy(sql`1`);
-    return rows.map((r) => ({
-      at: new Date(r.at),
+    const { from, to, step } = resolveRange(range);
+    const plan = planHistoryRead(config.usage, clock.now(), from, step);
+    const src = plan.resolution[level];
+    // A roll-up bucket that overlaps the range counts whole; raw samples count from `from` on.
+    const lowest = new Date(Math.floor(from.getTime() / plan.bucketMs) * plan.bucketMs);
+    const inRange = and(eq(src.key, key), gte(src.bucket, lowest), lte(src.bucket, to));
+    const toSample = (r: {
+      at: unknown;
+      activeSeries: unknown;
+      logs: unknown;
+      traces: unknown;
+    }) => ({
+      at: new Date(r.at as string | Date),
       activeSeries: Number(r.activeSeries),
       logsBytesThisMonth: Number(r.logs),
       tracesBytesThisMonth: Number(r.traces),
-    }));
+    });
+    if (plan.step === plan.resolution.seconds) {
+      // One roll-up row per point (the 30-day chart): the rows as stored, nothing to group.
+      const rows = await db
+        .select({
+          at: src.stamp,
+          activeSeries: src.activeSeries,
+          logs: src.logsBytesThisMonth,
+          traces: src.tracesBytesThisMonth,
+        })
+        .from(src.table)
+        .where(inRange)
+        .orderBy(src.bucket);
+      return rows.map(toSample);
+    }
+    const last = (column: AnyPgColumn) =>
+      sql<number>`(array_agg(${column} order by ${src.stamp} desc))[1]::float8`;
+    const rows = await db
+      .select({
+        bucket: sql<number>`floor(extract(epoch from ${src.bucket}) / ${plan.step})`,
+        at: sql<string>`max(${src.stamp})`,
+        activeSeries: sql<number>`max(${src.activeSeries})::float8`,
+        logs: last(src.logsBytesThisMonth),
+        traces: last(src.tracesBytesThisMonth),
+      })
+      .from(src.table)
+      .where(inRange)
+      .groupBy(sql`1`)
+      .orderBy(sql`1`);
+    return rows.map(toSample);
   };
 
   return {
@@ -227,29 +244,12 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
       return usage;
     },
 
-    /** Usage summed over the organisation's live tenants, one point per step. */
+    /**
+     * The organisation's usage, one point per step: per-tick sums over the tenants it had at
+     * each tick (deleting a tenant does not rewrite the past), or their hourly/daily roll-ups.
+     */
     async orgHistory(session: Session, range: HistoryRange): Promise<UsageSample[]> {
-      const { from, to, step } = resolveRange(range);
-      const ticks = db
-        .select({
-          at: sql<Date>`${usageSamples.at}`.as('at'),
-          active: sql<number>`sum(${usageSamples.activeSeries})`.as('active'),
-          logs: sql<number>`sum(${usageSamples.logsBytesThisMonth})`.as('logs'),
-          traces: sql<number>`sum(${usageSamples.tracesBytesThisMonth})`.as('traces'),
-        })
-        .from(usageSamples)
-        .innerJoin(tenants, eq(tenants.id, usageSamples.tenantId))
-        .where(
-          and(
-            eq(tenants.organisationId, session.organisationId),
-            ne(tenants.status, 'deleted'),
-            gte(usageSamples.at, from),
-            lte(usageSamples.at, to),
-          ),
-        )
-        .groupBy(usageSamples.at)
-        .as('tick');
-      return downsample(ticks, step);
+      return history('org', session.organisationId, range);
     },
 
     /** One tenant's usage, one point per step. */
@@ -258,25 +258,9 @@ export function createUsageService({ db, config }: Deps, tenantsService: Tenants
       tenantId: string,
       range: HistoryRange,
     ): Promise<UsageSample[]> {
-      const { from, to, step } = resolveRange(range);
+      resolveRange(range);
       await tenantsService.get(session, tenantId);
-      const ticks = db
-        .select({
-          at: sql<Date>`${usageSamples.at}`.as('at'),
-          active: sql<number>`${usageSamples.activeSeries}`.as('active'),
-          logs: sql<number>`${usageSamples.logsBytesThisMonth}`.as('logs'),
-          traces: sql<number>`${usageSamples.tracesBytesThisMonth}`.as('traces'),
-        })
-        .from(usageSamples)
-        .where(
-          and(
-            eq(usageSamples.tenantId, tenantId),
-            gte(usageSamples.at, from),
-            lte(usageSamples.at, to),
-          ),
-        )
-        .as('tick');
-      return downsample(ticks, step);
+      return history('tenant', tenantId, range);
     },
 
     async syncStatus(session: Session): Promise<UsageSyncStatus> {
