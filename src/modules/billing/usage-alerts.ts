@@ -52,39 +52,48 @@ export function createUsageAlerts({ db, clock, events, logger }: Deps) {
     }
   });
 
-  /** Measures every organisation; returns the alerts it fired. */
+  /**
+   * Measures every organisation; returns the alerts it fired. Reads the figures and the current
+   * state in two statements; writes only where a threshold was crossed, either way.
+   */
   const evaluate = async (at: Date): Promise<UsageAlert[]> => {
+    const [figures, state] = await Promise.all([
+      readLimitFigures(db),
+      db.select().from(usageAlertState),
+    ]);
+    const reached = new Set(
+      state.map((r) => `${r.organisationId}\n${r.limitName}\n${r.threshold}`),
+    );
     const fired: UsageAlert[] = [];
-    const figures = await readLimitFigures(db);
     for (const f of figures) {
       for (const usage of limitUsages(f, at)) {
         for (const threshold of ALERT_THRESHOLDS) {
-          const key = and(
-            eq(usageAlertState.organisationId, f.organisationId),
-            eq(usageAlertState.limitName, usage.limit),
-            eq(usageAlertState.threshold, threshold),
-          );
-          if (usage.percent < threshold) {
-            await db.delete(usageAlertState).where(key);
+          const above = usage.percent >= threshold;
+          if (above === reached.has(`${f.organisationId}\n${usage.limit}\n${threshold}`)) continue;
+          const key = { organisationId: f.organisationId, limitName: usage.limit, threshold };
+          if (!above) {
+            await db
+              .delete(usageAlertState)
+              .where(
+                and(
+                  eq(usageAlertState.organisationId, key.organisationId),
+                  eq(usageAlertState.limitName, key.limitName),
+                  eq(usageAlertState.threshold, threshold),
+                ),
+              );
             continue;
           }
           const alert = await db.transaction(async (tx) => {
+            // Another instance evaluating the same sync may have won: then it fired the alert.
             const [armed] = await tx
               .insert(usageAlertState)
-              .values({ organisationId: f.organisationId, limitName: usage.limit, threshold })
+              .values(key)
               .onConflictDoNothing()
               .returning();
             if (!armed) return undefined;
             const [row] = await tx
               .insert(usageAlerts)
-              .values({
-                organisationId: f.organisationId,
-                limitName: usage.limit,
-                threshold,
-                used: usage.used,
-                max: usage.max,
-                at,
-              })
+              .values({ ...key, used: usage.used, max: usage.max, at })
               .returning();
             return present(row!);
           });
