@@ -72,6 +72,7 @@ function operation(route: RestRoute): JsonSchema {
     parameters: [...pathParams, ...queryParams],
     ...(route.rawBody
       ? {
+          'x-raw-body': true,
           requestBody: {
             required: true,
             description: 'Verified byte for byte against a signature header; not parsed first.',
