@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   verify: async () => (await import('./verify.ts')).benchVerify(),
   'usage-sync': async () => (await import('./usage-sync.ts')).benchUsageSync(),
   'usage-fanout': async () => (await import('./usage-fanout.ts')).benchUsageFanout(),
+  'usage-alerts': async () => (await import('./usage-alerts.ts')).benchUsageAlerts(),
   ui: async () => (await import('./ui.ts')).benchUi(),
   soak: async () => (await import('./soak.ts')).benchSoak(),
 };

@@ -144,6 +144,21 @@ describe('Stripe webhook signature', () => {
     expect(await plan(org)).toBe('scale');
   });
 
+  it('refuses a validly signed body that is no event with 400 naming it', async () => {
+    const reply = await deliver(
+      JSON.stringify({ id: 'evt_x', object: 'event', type: 'invoice.payment_failed' }),
+    );
+    expect(reply.status).toBe(400);
+    expect(reply.json.message).toMatch(/^body: is not a Stripe event/);
+  });
+
+  it('refuses a body over 512 KiB with 413 before reading it as an event', async () => {
+    const huge = JSON.stringify({ id: 'evt_huge', pad: 'x'.repeat(600 * 1024) });
+    const reply = await deliver(huge);
+    expect(reply.status).toBe(413);
+    expect(reply.json.error).toBe('payload_too_large');
+  });
+
   it('acknowledges an unknown event type with 200 and changes nothing', async () => {
     const org = await newOrg(server());
     const mark = await auditMark(server());

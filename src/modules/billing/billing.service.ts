@@ -457,6 +457,19 @@ export function createBillingService(
         throw new ValidationError('stripe-signature', `stripe-signature: ${reason}`);
       }
       if (!(HANDLED_EVENTS as readonly string[]).includes(event.type)) return 'ignored';
+      // Signed by Stripe, but a shape we cannot apply is still a clear 400, never a 500.
+      const object = (event.data as { object?: unknown } | undefined)?.object;
+      if (
+        typeof event.id !== 'string' ||
+        !Number.isInteger(event.created) ||
+        typeof object !== 'object' ||
+        object === null
+      ) {
+        throw new ValidationError(
+          'body',
+          'body: is not a Stripe event (id, created and data.object are required)',
+        );
+      }
       const outcome = await db.transaction(async (tx) => {
         const [fresh] = await tx
           .insert(stripeEvents)
