@@ -80,7 +80,9 @@ async function seed(url: string, orgs: number): Promise<string[]> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const orgIds = Array.from({ length: orgs }, () => `org_${base32(randomBytes(10))}`);
-    await sql`insert into organisations (id, name) select id, 'Alerts bench' from unnest(${sql.array(orgIds)}::text[]) as id`;
+    // JSON rather than array parameters: one text parameter each, whatever the count.
+    await sql`insert into organisations (id, name)
+      select value, 'Alerts bench' from jsonb_array_elements_text(${sql.json(orgIds)})`;
     const tenants = orgIds.flatMap((org) =>
       Array.from({ length: TENANTS_PER_ORG }, (_, i) => ({
         id: `xs_t${i}_${base32(randomBytes(5))}`,
@@ -89,7 +91,7 @@ async function seed(url: string, orgs: number): Promise<string[]> {
     );
     await sql`insert into tenants (id, organisation_id, display_name, environment, region, cell)
       select t.id, t.org, 'Bench', 'prod', 'eu-west-1', 'euw1-01'
-      from unnest(${sql.array(tenants.map((t) => t.id))}::text[], ${sql.array(tenants.map((t) => t.org))}::text[]) as t(id, org)`;
+      from jsonb_to_recordset(${sql.json(tenants)}) as t(id text, org text)`;
     await sql`analyze`;
     return tenants.map((t) => t.id);
   } finally {

@@ -46,19 +46,37 @@ const rowsOf = (result: unknown) =>
  * the usage sync's current numbers.
  */
 export async function readLimitFigures(db: Db | Tx, organisationId?: string): Promise<Figures[]> {
-  const where = organisationId ? sql`where o.id = ${organisationId}` : sql``;
+  // Grouped once over the live tenants (not per organisation): the alert evaluation reads every
+  // organisation after each sync. One organisation's read filters the tenants first.
+  const onlyOrg = organisationId ? sql`and organisation_id = ${organisationId}` : sql``;
+  const onlyOrgRow = organisationId ? sql`where o.id = ${organisationId}` : sql``;
   const result = await db.execute(sql`
+    with live as (
+      select id, organisation_id from tenants where status <> 'deleted' ${onlyOrg}
+    ), tenant_counts as (
+      select organisation_id, count(*) as n from live group by organisation_id
+    ), key_counts as (
+      select organisation_id, max(n) as n from (
+        select l.organisation_id, count(*) as n
+        from api_keys k join live l on l.id = k.tenant_id
+        where k.revoked_at is null
+        group by l.organisation_id, k.tenant_id
+      ) per_tenant group by organisation_id
+    ), usage as (
+      select l.organisation_id, sum(u.active_series) as series, sum(u.logs_bytes_this_month) as logs
+      from usage_current u join live l on l.id = u.tenant_id
+      group by l.organisation_id
+    )
     select o.id, o.billing_plan,
-      (select count(*) from tenants t where t.organisation_id = o.id and t.status <> 'deleted')::int as tenants,
-      coalesce((select max(n) from (
-        select count(*) as n from api_keys k join tenants t on t.id = k.tenant_id
-        where t.organisation_id = o.id and t.status <> 'deleted' and k.revoked_at is null
-        group by k.tenant_id) per_tenant), 0)::int as keys,
-      coalesce((select sum(u.active_series) from usage_current u join tenants t on t.id = u.tenant_id
-        where t.organisation_id = o.id and t.status <> 'deleted'), 0)::float8 as series,
-      coalesce((select sum(u.logs_bytes_this_month) from usage_current u join tenants t on t.id = u.tenant_id
-        where t.organisation_id = o.id and t.status <> 'deleted'), 0)::float8 as logs
-    from organisations o ${where}`);
+      coalesce(t.n, 0)::int as tenants,
+      coalesce(k.n, 0)::int as keys,
+      coalesce(u.series, 0)::float8 as series,
+      coalesce(u.logs, 0)::float8 as logs
+    from organisations o
+    left join tenant_counts t on t.organisation_id = o.id
+    left join key_counts k on k.organisation_id = o.id
+    left join usage u on u.organisation_id = o.id
+    ${onlyOrgRow}`);
   return rowsOf(result).map((r) => ({
     organisationId: String(r.id),
     plan: r.billing_plan as BillingPlan,
