@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'usage-sync': async () => (await import('./usage-sync.ts')).benchUsageSync(),
   'usage-history': async () => (await import('./usage-history.ts')).benchUsageHistory(),
   'usage-fanout': async () => (await import('./usage-fanout.ts')).benchUsageFanout(),
+  'usage-alerts': async () => (await import('./usage-alerts.ts')).benchUsageAlerts(),
   ui: async () => (await import('./ui.ts')).benchUi(),
   soak: async () => (await import('./soak.ts')).benchSoak(),
   'row-sizes': async () => (await import('./row-sizes.ts')).benchRowSizes(),

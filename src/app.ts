@@ -191,6 +191,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // and a client drops a completed operation for good.
         await webSocket.dispose();
         await usageSync.stop();
+        // The last sync's alert evaluation finishes before the database goes.
+        await services.usageAlerts.settled();
         await auditRetention.stop();
         // Ends the SSE streams, which would otherwise hold the next step for its whole limit.
         services.usageFeed.stop();

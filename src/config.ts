@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { TrustedProxies } from './http/client-address.ts';
 import { parseCorsOrigins } from './http/cors.ts';
+import { type PlanKey, parsePlanKeys } from './modules/billing/plan-keys.ts';
 
 /** Where tenants can be placed: a region holds cells, each cell has its ingestion hosts. */
 const cellSchema = z.object({
@@ -100,6 +101,12 @@ const envSchema = z.object({
   PASSWORD_HASH_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
   PASSWORD_CHANGE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_PRICE_SCALE: z.string().min(1).optional(),
+  STRIPE_API_URL: z.string().url().optional(),
+  BILLING_RETURN_URL: z.string().url().optional(),
+  BILLING_PLAN_KEYS: z.string().default(''),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -140,6 +147,7 @@ export type Config = {
   };
   /** Events older than retentionDays (0: never) are deleted by the periodic prune. */
   audit: { retentionDays: number; pruneIntervalSeconds: number };
+  billing: BillingConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** JSON lines, or pino-pretty's lines: by default only in development on a terminal. */
   logFormat: 'json' | 'pretty';
@@ -157,6 +165,24 @@ export type Config = {
     passwordChangesPer15Min: number;
   };
 };
+
+/** Stripe set: plans change only through Stripe. Unset: owners change them with changePlan. */
+export interface BillingConfig {
+  stripe:
+    | {
+        secretKey: string;
+        webhookSecret: string;
+        /** The Scale plan's Stripe price: a `price_...` ID or a price `lookup_key`. */
+        prices: { scale: string };
+        /** Where the client sends its calls; unset = Stripe's own API (tests: a local fixture). */
+        api: { host: string; port: number; protocol: 'http' | 'https' } | undefined;
+      }
+    | undefined;
+  /** Checkout and the Customer Portal send the user back here (the portal's UI). */
+  returnUrl: string;
+  /** Training keys (BILLING_PLAN_KEYS). */
+  planKeys: PlanKey[];
+}
 
 export class ConfigError extends Error {}
 
@@ -209,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `Invalid configuration:\n  DEFAULT_REGION: ${JSON.stringify(e.DEFAULT_REGION)} has no cell in CELLS_FILE (regions there: ${known})`,
     );
   }
+  const billing = readBilling(e);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -257,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionDays: e.AUDIT_RETENTION_DAYS,
       pruneIntervalSeconds: e.AUDIT_PRUNE_INTERVAL_S,
     },
+    billing,
     logLevel: e.LOG_LEVEL,
     logFormat:
       e.LOG_FORMAT ?? (e.NODE_ENV === 'development' && process.stderr.isTTY ? 'pretty' : 'json'),
@@ -272,6 +300,59 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signupsPerHour: e.SIGNUP_LIMIT_PER_HOUR,
       passwordChangesPer15Min: e.PASSWORD_CHANGE_LIMIT,
     },
+  };
+}
+
+const STRIPE_VARS = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_PRICE_SCALE'] as const;
+
+function readBilling(e: z.infer<typeof envSchema>): BillingConfig {
+  const bad = (line: string) => new ConfigError(`Invalid configuration:\n  ${line}`);
+  let planKeys: PlanKey[];
+  try {
+    planKeys = parsePlanKeys(e.BILLING_PLAN_KEYS);
+  } catch (err) {
+    throw bad(`BILLING_PLAN_KEYS: ${(err as Error).message}`);
+  }
+  const returnUrl = e.BILLING_RETURN_URL ?? `http://${e.HOST}:${e.PORT}/`;
+  const set = STRIPE_VARS.filter((name) => e[name] !== undefined);
+  if (set.length === 0) {
+    if (e.STRIPE_API_URL) throw bad('STRIPE_API_URL: only with STRIPE_SECRET_KEY set');
+    return { stripe: undefined, returnUrl, planKeys };
+  }
+  const missing = STRIPE_VARS.filter((name) => e[name] === undefined);
+  if (missing.length > 0) {
+    throw bad(
+      `${missing.join(', ')}: required with ${set.join(', ')} (Stripe billing needs all three)`,
+    );
+  }
+  if (!/^(sk|rk)_(test|live)_/.test(e.STRIPE_SECRET_KEY!)) {
+    throw bad('STRIPE_SECRET_KEY: must be a Stripe secret or restricted key (sk_... or rk_...)');
+  }
+  if (!e.STRIPE_WEBHOOK_SECRET!.startsWith('whsec_')) {
+    throw bad("STRIPE_WEBHOOK_SECRET: must be the endpoint's signing secret (whsec_...)");
+  }
+  let api: NonNullable<BillingConfig['stripe']>['api'];
+  if (e.STRIPE_API_URL) {
+    const url = new URL(e.STRIPE_API_URL);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw bad('STRIPE_API_URL: must be an http or https URL');
+    }
+    const protocol = url.protocol === 'http:' ? 'http' : 'https';
+    api = {
+      host: url.hostname,
+      port: Number(url.port || (protocol === 'http' ? 80 : 443)),
+      protocol,
+    };
+  }
+  return {
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY!,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
+      prices: { scale: e.STRIPE_PRICE_SCALE! },
+      api,
+    },
+    returnUrl,
+    planKeys,
   };
 }
 

@@ -3,6 +3,9 @@ import { createApiKeysService } from './modules/api-keys/api-keys.service.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import type { TokenSettings } from './modules/auth/tokens.ts';
+import { createBillingService } from './modules/billing/billing.service.ts';
+import { createStripeClient } from './modules/billing/stripe-client.ts';
+import { createUsageAlerts } from './modules/billing/usage-alerts.ts';
 import { createOrganisationsService } from './modules/organisations/organisations.service.ts';
 import { createUsersService } from './modules/organisations/users.service.ts';
 import { createTenantsService } from './modules/tenants/tenants.service.ts';
@@ -24,6 +27,11 @@ export function createServices(deps: Deps, tokenSettings: TokenSettings) {
     audit: createAuditService(deps),
     usage,
     usageFeed: createUsageFeed(deps, usage),
+    billing: createBillingService(
+      deps,
+      deps.config.billing.stripe ? createStripeClient(deps.config.billing.stripe) : undefined,
+    ),
+    usageAlerts: createUsageAlerts(deps),
   };
 }
 

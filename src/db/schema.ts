@@ -23,6 +23,8 @@ export const organisations = pgTable('organisations', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   billingPlan: billingPlanEnum('billing_plan').notNull().default('free'),
+  /** The Stripe customer paying for the plan (set by the first completed Checkout). */
+  stripeCustomerId: text('stripe_customer_id').unique(),
   createdAt: tz('created_at').notNull().defaultNow(),
 });
 
@@ -307,4 +309,82 @@ export const loginSources = pgTable(
     succeededAt: tz('succeeded_at').notNull(),
   },
   (t) => [index('login_sources_at_idx').on(t.succeededAt)],
+);
+
+/**
+ * Stripe webhook events already applied, by event ID: written in the transaction that applies
+ * the event, so a redelivered event finds its row and changes nothing.
+ */
+export const stripeEvents = pgTable('stripe_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  /** Stripe's `created` of the event. */
+  createdAt: tz('created_at').notNull(),
+  receivedAt: tz('received_at').notNull(),
+});
+
+/**
+ * One row per Stripe subscription: the newest event applied to it, so an older event delivered
+ * late never moves the plan back; `deleted` is terminal.
+ */
+export const billingSubscriptions = pgTable(
+  'billing_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    status: text('status').notNull(),
+    lastEventAt: tz('last_event_at').notNull(),
+    lastEventId: text('last_event_id').notNull(),
+  },
+  (t) => [index('billing_subscriptions_org_idx').on(t.organisationId)],
+);
+
+/** Plan keys an organisation redeemed (hashed: a key is a secret); each works once per org. */
+export const planKeyRedemptions = pgTable(
+  'plan_key_redemptions',
+  {
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    keyHash: text('key_hash').notNull(),
+    plan: billingPlanEnum('plan').notNull(),
+    redeemedAt: tz('redeemed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organisationId, t.keyHash] })],
+);
+
+/** Usage alerts: one row each time a usage sync took an organisation across 80% or 100%. */
+export const usageAlerts = pgTable(
+  'usage_alerts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    /** tenants | api_keys_per_tenant | active_series | logs_gb_this_month */
+    limitName: text('limit_name').notNull(),
+    threshold: integer('threshold').notNull(),
+    used: doublePrecision('used').notNull(),
+    max: doublePrecision('max').notNull(),
+    at: tz('at').notNull(),
+  },
+  (t) => [index('usage_alerts_org_idx').on(t.organisationId, t.at.desc(), t.id.desc())],
+);
+
+/**
+ * Thresholds an organisation is at or above right now: a row means the alert fired and is
+ * disarmed; the row goes when usage falls back under, which re-arms it.
+ */
+export const usageAlertState = pgTable(
+  'usage_alert_state',
+  {
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    limitName: text('limit_name').notNull(),
+    threshold: integer('threshold').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organisationId, t.limitName, t.threshold] })],
 );

@@ -42,6 +42,9 @@ builder.objectType(PlanLimitExceededError, {
     plan: t.exposeString('plan'),
     limit: t.exposeString('limit', { description: 'What is limited, e.g. "tenants".' }),
     max: t.exposeInt('max'),
+    used: t.exposeInt('used', {
+      description: 'How many there are now; above max after a downgrade.',
+    }),
   }),
 });
 

@@ -7,6 +7,7 @@ import '../modules/tenants/tenants.graphql.ts';
 import '../modules/api-keys/api-keys.graphql.ts';
 import '../modules/usage/usage.graphql.ts';
 import '../modules/audit/audit.graphql.ts';
+import '../modules/billing/billing.graphql.ts';
 
 /** Built once per process: types are registered by the domain modules imported above. */
 export const schema = builder.toSchema();

@@ -36,8 +36,14 @@ export class PlanLimitExceededError extends DomainError {
     readonly plan: string,
     readonly limit: string,
     readonly max: number,
+    /** How many there are now: above max after a downgrade. */
+    readonly used: number = max,
   ) {
-    super(`The ${plan} plan allows at most ${max} ${limit}; change the plan to add more`);
+    super(
+      used > max
+        ? `The ${plan} plan allows at most ${max} ${limit} and there are ${used}: over the limit, the existing ones keep working, but no more can be created until it fits (remove ${used - max + 1} or change the plan)`
+        : `The ${plan} plan allows at most ${max} ${limit}; change the plan to add more`,
+    );
   }
 }
 

@@ -16,6 +16,18 @@ export interface EventMap {
   'tenant.invalidated': { tenantId: string };
   /** Usage sync committed new numbers (every instance re-reads what its subscribers need). */
   'usage.synced': { at: string };
+  /** A usage sync took an organisation across 80% or 100% of a limit (billing/usage-alerts.ts). */
+  'usage.alert': UsageAlertEvent;
+}
+
+export interface UsageAlertEvent {
+  id: number;
+  organisationId: string;
+  limit: string;
+  threshold: number;
+  used: number;
+  max: number;
+  at: string;
 }
 export type Topic = keyof EventMap;
 type Handler<T extends Topic> = (payload: EventMap[T]) => void;

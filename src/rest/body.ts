@@ -6,8 +6,11 @@ export const MAX_BODY_BYTES = 100 * 1024;
 /** An oversized body is read (and dropped) up to this size so the client sees the 413. */
 const DRAIN_LIMIT_BYTES = 1024 * 1024;
 
-const tooLarge = () =>
-  new HttpError(413, 'payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes`, {
+/** Stripe's webhook events (invoices list their lines) may be larger than any request of ours. */
+export const MAX_RAW_BODY_BYTES = 512 * 1024;
+
+const tooLarge = (max: number) =>
+  new HttpError(413, 'payload_too_large', `Request body exceeds ${max} bytes`, {
     connection: 'close',
   });
 
@@ -32,18 +35,27 @@ function checkContentType(header: string | undefined): void {
   }
 }
 
-async function readBytes(req: IncomingMessage): Promise<Buffer> {
+async function readBytes(req: IncomingMessage, max = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > DRAIN_LIMIT_BYTES) throw tooLarge();
+  if (declared > DRAIN_LIMIT_BYTES) throw tooLarge(max);
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (total > DRAIN_LIMIT_BYTES) throw tooLarge();
-    if (total <= MAX_BODY_BYTES) chunks.push(chunk);
+    if (total > DRAIN_LIMIT_BYTES) throw tooLarge(max);
+    if (total <= max) chunks.push(chunk);
   }
-  if (total > MAX_BODY_BYTES) throw tooLarge();
+  if (total > max) throw tooLarge(max);
   return Buffer.concat(chunks);
+}
+
+/**
+ * The body's bytes exactly as sent, for routes that verify a signature over them (Stripe's
+ * webhook): any content type, up to MAX_RAW_BODY_BYTES; empty when there is none.
+ */
+export async function readRawBody(req: IncomingMessage): Promise<Buffer> {
+  if (!hasBody(req)) return Buffer.alloc(0);
+  return readBytes(req, MAX_RAW_BODY_BYTES);
 }
 
 /**

@@ -74,6 +74,7 @@ export function toHttpError(err: unknown): HttpError {
         plan: err.plan,
         limit: err.limit,
         max: err.max,
+        used: err.used,
       },
     );
   }

@@ -57,6 +57,7 @@ function operation(route: RestRoute): JsonSchema {
     405,
     ...(route.auth ? [401, 403] : []),
     ...(route.body ? [413, 415] : []),
+    ...(route.rawBody ? [413] : []),
     ...(route.errors ?? []),
   ];
   const errors = Object.fromEntries(
@@ -69,6 +70,16 @@ function operation(route: RestRoute): JsonSchema {
     tags: [route.tag],
     ...(route.auth ? { security: [{ bearer: [] }] } : { security: [] }),
     parameters: [...pathParams, ...queryParams],
+    ...(route.rawBody
+      ? {
+          'x-raw-body': true,
+          requestBody: {
+            required: true,
+            description: 'Verified byte for byte against a signature header; not parsed first.',
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+        }
+      : {}),
     ...(route.body
       ? {
           requestBody: {

@@ -4,7 +4,7 @@ import { labelRoute, routeLabel } from '../http/request-metrics.ts';
 import { sendJson } from '../http/respond.ts';
 import type { Handler } from '../http/server.ts';
 import type { Session } from '../modules/auth/session.ts';
-import { readJsonBody } from './body.ts';
+import { readJsonBody, readRawBody } from './body.ts';
 import { HttpError, sendFailure } from './errors.ts';
 import { noFields, parseWire, queryObject } from './wire.ts';
 
@@ -31,6 +31,8 @@ interface RouteSpec<B extends z.ZodType, Q extends z.ZodType> {
   response: z.ZodType;
   /** Error statuses beyond the common ones (400, 404, 405; 401/403 with auth; 413/415 with a body). */
   errors?: number[];
+  /** The handler gets the body's bytes (a Buffer) unparsed: for signatures over the raw body. */
+  rawBody?: true;
 }
 
 interface AuthedRoute<B extends z.ZodType, Q extends z.ZodType> extends RouteSpec<B, Q> {
@@ -138,8 +140,13 @@ export function createRestHandler(
       const params = decodeParams(match.params!);
       const session = route.auth ? await authenticate(req) : undefined;
       const query = parseWire(route.query ?? noFields, queryObject(url), 'query');
-      const raw = await readJsonBody(req);
-      const body = parseWire(route.body ?? noFields, raw === undefined ? {} : raw, 'body');
+      let body: unknown;
+      if (route.rawBody) {
+        body = await readRawBody(req);
+      } else {
+        const raw = await readJsonBody(req);
+        body = parseWire(route.body ?? noFields, raw === undefined ? {} : raw, 'body');
+      }
       const context = { req, params, body, query, session: session! };
       const result = await route.handle(context);
       sendJson(res, route.status ?? 200, result);

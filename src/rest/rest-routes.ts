@@ -7,6 +7,7 @@ import { UnauthenticatedError } from '../lib/errors.ts';
 import { keyRoutes } from '../modules/api-keys/api-keys.rest.ts';
 import { auditRoutes } from '../modules/audit/audit.rest.ts';
 import { authRoutes } from '../modules/auth/auth.rest.ts';
+import { billingRoutes } from '../modules/billing/billing.rest.ts';
 import { userRoutes } from '../modules/organisations/users.rest.ts';
 import { tenantRoutes } from '../modules/tenants/tenants.rest.ts';
 import { dashboardRoutes } from '../modules/usage/usage.rest.ts';
@@ -30,6 +31,7 @@ export function restRoutes(
     ...dashboardRoutes(services, clock),
     ...userRoutes(services),
     ...auditRoutes(services),
+    ...billingRoutes(services),
     defineRoute({
       method: 'GET',
       path: '/openapi.json',

@@ -13,6 +13,8 @@ export const VALID_BODIES: Record<string, Record<string, unknown>> = {
   'POST /tenants/{id}/keys/{key_id}/roll': { grace_period_seconds: 0 },
   'POST /users': { email: 'new-user@example.com', password: PASSWORD, role: 'viewer' },
   'PUT /organisation/plan': { plan: 'scale' },
+  'POST /billing/checkout': { plan: 'scale' },
+  'POST /billing/redeem': { key: 'NOT-A-PLAN-KEY' },
 };
 
 export interface Operation {
@@ -29,6 +31,8 @@ export async function documentedOperations(baseUrl: string): Promise<Operation[]
   const operations: Operation[] = [];
   for (const [path, item] of Object.entries<Record<string, any>>(doc.paths)) {
     for (const [method, op] of Object.entries<any>(item)) {
+      // Stripe's webhook takes bytes under a signature, not our JSON: billing-stripe.test.ts.
+      if (op['x-raw-body']) continue;
       operations.push({
         method: method.toUpperCase(),
         path,

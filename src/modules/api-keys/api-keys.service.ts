@@ -88,7 +88,7 @@ export function createApiKeysService(
           .from(apiKeys)
           .where(and(eq(apiKeys.tenantId, tenant.id), isNull(apiKeys.revokedAt)));
         if ((active?.n ?? 0) >= max)
-          throw new PlanLimitExceededError(plan, 'active API keys per tenant', max);
+          throw new PlanLimitExceededError(plan, 'active API keys per tenant', max, active!.n);
         const hash = hashApiKey(key);
         const [row] = await tx
           .insert(apiKeys)

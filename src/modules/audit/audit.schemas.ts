@@ -10,6 +10,8 @@ export const AUDIT_ACTIONS = [
   'user.role_changed',
   'user.removed',
   'organisation.plan_changed',
+  'organisation.plan_key_redeemed',
+  'organisation.payment_failed',
   'tenant.created',
   'tenant.updated',
   'tenant.suspended',

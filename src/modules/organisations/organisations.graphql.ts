@@ -149,9 +149,10 @@ builder.mutationFields((t) => ({
   }),
   changePlan: t.field({
     type: OrganisationRef,
-    description: 'Owners only. Downgrading requires the tenants to fit the new plan.',
+    description:
+      'Owners only, when Stripe billing is off (else ConflictError). Downgrading requires the tenants to fit the new plan.',
     authScopes: { authenticated: true },
-    errors: { types: [ValidationError, PlanLimitExceededError], directResult: true },
+    errors: { types: [ValidationError, PlanLimitExceededError, ConflictError], directResult: true },
     args: { plan: t.arg({ type: BillingPlanEnum, required: true }) },
     resolve: (_root, args, ctx) => ctx.services.organisations.changePlan(sessionOf(ctx), args),
   }),

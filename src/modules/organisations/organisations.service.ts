@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { type OrganisationRow, organisations } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
-import { PlanLimitExceededError } from '../../lib/errors.ts';
+import { ConflictError, PlanLimitExceededError } from '../../lib/errors.ts';
 import { parseInput } from '../../lib/validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { requireOwner, type Session } from '../auth/session.ts';
@@ -12,7 +12,7 @@ import { PLAN_LIMITS } from './plans.ts';
 
 export type OrganisationsService = ReturnType<typeof createOrganisationsService>;
 
-export function createOrganisationsService({ db, clock }: Deps) {
+export function createOrganisationsService({ db, clock, config }: Deps) {
   return {
     async get(session: Session): Promise<OrganisationRow> {
       const [org] = await db
@@ -22,10 +22,18 @@ export function createOrganisationsService({ db, clock }: Deps) {
       return org!;
     },
 
-    /** Owners only. A downgrade must fit the new plan's tenant limit. */
+    /**
+     * Owners only, and only without Stripe billing (then Stripe's events move the plan). A
+     * downgrade must fit the new plan's tenant limit.
+     */
     async changePlan(session: Session, input: unknown): Promise<OrganisationRow> {
       requireOwner(session);
       const { plan } = parseInput(changePlanSchema, input);
+      if (config.billing.stripe) {
+        throw new ConflictError(
+          'Plans are managed by Stripe on this server: upgrade with startCheckout (POST /billing/checkout) and change or cancel in the billing portal',
+        );
+      }
       const org = await db.transaction(async (tx) => {
         // Same row lock as tenant creation: the count cannot change under us.
         await lockOrganisationPlan(tx, session.organisationId);

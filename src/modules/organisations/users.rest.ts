@@ -25,7 +25,7 @@ export const presentUser = (u: UserRow): z.infer<typeof userResponse> => ({
   created_at: formatDateTime(u.createdAt),
 });
 
-const organisationResponse = z.object({
+export const organisationResponse = z.object({
   id: z.string(),
   name: z.string(),
   billing_plan: z.enum(BILLING_PLANS as [string, ...string[]]),
@@ -38,7 +38,7 @@ const organisationResponse = z.object({
   created_at: timestampResponse,
 });
 
-function presentOrganisation(org: OrganisationRow): z.infer<typeof organisationResponse> {
+export function presentOrganisation(org: OrganisationRow): z.infer<typeof organisationResponse> {
   const limits = PLAN_LIMITS[org.billingPlan];
   return {
     id: org.id,

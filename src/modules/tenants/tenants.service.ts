@@ -141,9 +141,8 @@ export function createTenantsService({ db, clock, random, config, events }: Deps
       const row = await db.transaction(async (tx) => {
         const plan = await lockOrganisationPlan(tx, session.organisationId);
         const limit = PLAN_LIMITS[plan].maxTenants;
-        if ((await countLiveTenants(tx, session.organisationId)) >= limit) {
-          throw new PlanLimitExceededError(plan, 'tenants', limit);
-        }
+        const live = await countLiveTenants(tx, session.organisationId);
+        if (live >= limit) throw new PlanLimitExceededError(plan, 'tenants', limit, live);
 
         const load = await tx
           .select({ cell: tenants.cell, n: count() })

@@ -4,6 +4,7 @@ import { formatDateTime } from '../../lib/datetime.ts';
 import { defineRoute, type RestRoute } from '../../rest/rest-router.ts';
 import { dateTimeWire, timestampResponse } from '../../rest/wire.ts';
 import type { Services } from '../../services.ts';
+import { limitResponse, presentLimit } from '../billing/billing.rest.ts';
 import { BILLING_PLANS } from '../organisations/plans.ts';
 import { toGb, USAGE_SYNC_STATES, type UsageSample } from './usage.service.ts';
 
@@ -20,6 +21,9 @@ const summaryResponse = z.object({
   org_traces_gb_ingested_this_month: gb,
   pct_used: z.number().meta({ description: 'Active series as a percentage of the plan maximum.' }),
   synced_at: syncedAt,
+  limits: z
+    .array(limitResponse)
+    .meta({ description: 'Every plan limit (see GET /billing/limits).' }),
 });
 const tenantUsageResponse = z.object({
   tenant_id: z.string(),
@@ -73,7 +77,7 @@ const presentSample = (s: UsageSample): z.infer<typeof sampleResponse> => ({
   traces_gb_ingested_this_month: toGb(s.tracesBytesThisMonth),
 });
 
-export function dashboardRoutes({ usage }: Services, clock: Clock): RestRoute[] {
+export function dashboardRoutes({ usage, billing }: Services, clock: Clock): RestRoute[] {
   const range = (q: z.output<typeof rangeQuery>) => {
     const to = q.to ?? clock.now();
     return { from: q.from ?? new Date(to.getTime() - 86_400_000), to, step: q.step };
@@ -87,7 +91,7 @@ export function dashboardRoutes({ usage }: Services, clock: Clock): RestRoute[] 
       auth: true,
       response: summaryResponse,
       handle: async ({ session }) => {
-        const s = await usage.orgSummary(session);
+        const [s, limits] = await Promise.all([usage.orgSummary(session), billing.limits(session)]);
         return {
           billing_plan: s.billingPlan,
           org_active_series: s.activeSeries,
@@ -96,6 +100,7 @@ export function dashboardRoutes({ usage }: Services, clock: Clock): RestRoute[] 
           org_traces_gb_ingested_this_month: toGb(s.tracesBytesThisMonth),
           pct_used: s.pctUsed,
           synced_at: time(s.syncedAt),
+          limits: limits.map(presentLimit),
         } satisfies z.infer<typeof summaryResponse>;
       },
     }),

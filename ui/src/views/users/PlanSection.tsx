@@ -1,11 +1,12 @@
 import { useState } from 'react';
-import { useMutation } from 'urql';
+import { useMutation, useQuery } from 'urql';
 import { Dialog } from '../../components/Dialog.tsx';
 import { DialogActions } from '../../components/DialogActions.tsx';
 import { formatInteger } from '../../components/format.ts';
 import { messageOf } from '../../components/Notice.tsx';
 import type { ResultOf } from '../../graphql.ts';
 import { useSession, useViewer } from '../../session/SessionProvider.tsx';
+import { BillingQuery } from './billing-documents.ts';
 import { ChangePlanMutation, type UsersAndPlanQuery } from './documents.ts';
 import { capitalise, fieldMessage } from './roles.ts';
 import { useStatusMessage } from './useStatusMessage.ts';
@@ -37,6 +38,9 @@ export function PlanSection({
   onChanged(): void;
 }) {
   const { user } = useViewer();
+  // With Stripe billing, plans change through Checkout and the portal (BillingSection), not here.
+  const [{ data: billing }] = useQuery({ query: BillingQuery });
+  const byStripe = billing?.billing.stripeConfigured ?? false;
   const isOwner = user.role === 'owner';
   const [target, setTarget] = useState<Plan | null>(null);
   const [status, setStatus] = useStatusMessage();
@@ -99,7 +103,7 @@ export function PlanSection({
               </tr>
             ))}
           </tbody>
-          {isOwner && (
+          {isOwner && !byStripe && (
             <tfoot>
               <tr>
                 <th scope="row">
@@ -126,6 +130,12 @@ export function PlanSection({
         </table>
       </div>
       {!isOwner && <p className="muted small">Only an owner can change the plan.</p>}
+      {isOwner && byStripe && (
+        <p className="muted small">
+          Plans are billed through Stripe: upgrade or manage the subscription under Limits and
+          billing.
+        </p>
+      )}
       {isOwner && (
         <ChangePlanDialog
           target={target}
@@ -194,6 +204,10 @@ function ChangePlanDialog({
         return;
       case 'ValidationError':
         setError(fieldMessage(answer.field, answer.message));
+        return;
+      case 'ConflictError':
+        // Stripe bills on this server: the plan changes through Checkout or the portal.
+        setError(answer.message);
         return;
     }
   };

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useQuery } from 'urql';
 import { ErrorNotice } from '../../components/Notice.tsx';
 import { useViewer } from '../../session/SessionProvider.tsx';
+import { BillingSection } from './BillingSection.tsx';
 import { UsersAndPlanQuery } from './documents.ts';
 import { PlanSection } from './PlanSection.tsx';
 import { UsersSection } from './UsersSection.tsx';
@@ -42,6 +43,7 @@ export function UsersView() {
             tenantCount={data.tenants.totalCount}
             onChanged={refetch}
           />
+          <BillingSection onPlanChanged={refetch} />
         </>
       )}
     </section>

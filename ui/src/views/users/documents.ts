@@ -118,6 +118,9 @@ export const ChangePlanMutation = graphql(`
         field
         message
       }
+      ... on ConflictError {
+        message
+      }
     }
   }
 `);

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/lib/clock.ts';
+import { useTestServer } from './helpers/app.ts';
+import { createTenant, signupOrg } from './helpers/factories.ts';
+import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
+import { restCall } from './helpers/rest.ts';
+import { subscribeWs } from './helpers/subscriptions.ts';
+
+/**
+ * 80% / 100% alerts from real usage syncs (fixture Prometheus, hand-driven ticks): one alert
+ * per crossing, none while usage stays above, re-armed once it falls back under.
+ */
+const fixture = new PrometheusFixture();
+beforeAll(() => fixture.start());
+afterAll(() => fixture.stop());
+
+const clock = new ManualClock(new Date('2026-06-18T10:00:30Z'));
+const server = useTestServer({
+  env: () => ({ USAGE_PROMETHEUS_URL: fixture.url, USAGE_SOURCE_TIMEOUT_S: '2' }),
+  overrides: { clock },
+});
+beforeAll(() => server().app.usageSync.stop());
+
+const SERIES = 'cortex_ingester_active_series';
+
+/** One sync tick with these active series for the tenant; resolves once alerts are evaluated. */
+async function syncWith(tenantId: string, activeSeries: number) {
+  fixture.set(SERIES, [{ labels: { user: tenantId }, value: activeSeries }]);
+  clock.advance(60_000);
+  expect(await server().app.usageSync.runTick()).toBe('synced');
+  await server().app.services.usageAlerts.settled();
+}
+
+const ALERTS = '{ billing { alerts { limit threshold used max } } }';
+
+describe('usage alerts', () => {
+  it('crossing 80% and 100% of active series gives exactly one alert each, re-armed below', async () => {
+    const org = await signupOrg(server());
+    const other = await signupOrg(server());
+    const tenant = await createTenant(server(), org.token);
+    const live = subscribeWs(
+      server().url,
+      'subscription { orgUsageAlert { limit threshold used max } }',
+      {},
+      org.token,
+    );
+    const otherLive = subscribeWs(
+      server().url,
+      'subscription { orgUsageAlert { threshold } }',
+      {},
+      other.token,
+    );
+    try {
+      const alerts = async () => (await server().gql(ALERTS, {}, org.token)).data.billing.alerts;
+      await syncWith(tenant.id, 5_000);
+      expect(await alerts()).toEqual([]);
+
+      await syncWith(tenant.id, 8_000);
+      expect((await live.next()).data.orgUsageAlert).toEqual({
+        limit: 'active_series',
+        threshold: 80,
+        used: 8_000,
+        max: 10_000,
+      });
+      await syncWith(tenant.id, 8_500);
+      await syncWith(tenant.id, 10_000);
+      expect((await live.next()).data.orgUsageAlert).toMatchObject({
+        threshold: 100,
+        used: 10_000,
+      });
+      await syncWith(tenant.id, 11_000);
+      expect((await alerts()).map((a: { threshold: number }) => a.threshold)).toEqual([100, 80]);
+
+      // Back under both: re-armed, so the next crossing alerts again (and only 80%).
+      await syncWith(tenant.id, 7_000);
+      await syncWith(tenant.id, 8_200);
+      expect((await live.next()).data.orgUsageAlert).toMatchObject({ threshold: 80, used: 8_200 });
+      const rest = await restCall(server().url, 'GET', '/billing/alerts', { token: org.token });
+      expect(
+        rest.json.map((a: { threshold: number; limit: string }) => [a.limit, a.threshold]),
+      ).toEqual([
+        ['active_series', 80],
+        ['active_series', 100],
+        ['active_series', 80],
+      ]);
+      // Another organisation sees none of it.
+      expect((await server().gql(ALERTS, {}, other.token)).data.billing.alerts).toEqual([]);
+      await expect(otherLive.next(200)).rejects.toThrow(/no event/);
+    } finally {
+      live.close();
+      otherLive.close();
+    }
+  });
+
+  it('evaluating the same sync twice (two instances) records one alert', async () => {
+    const org = await signupOrg(server());
+    const tenant = await createTenant(server(), org.token);
+    fixture.set(SERIES, [{ labels: { user: tenant.id }, value: 9_000 }]);
+    clock.advance(60_000);
+    const alertsService = server().app.services.usageAlerts;
+    // The sync's own evaluation races a second one over the same numbers.
+    const [, second] = await Promise.all([
+      server().app.usageSync.runTick(),
+      alertsService.evaluate(clock.now()),
+    ]);
+    await alertsService.settled();
+    const mine = (await server().gql(ALERTS, {}, org.token)).data.billing.alerts;
+    expect(mine).toEqual([{ limit: 'active_series', threshold: 80, used: 9_000, max: 10_000 }]);
+    expect(second.length).toBeLessThanOrEqual(1);
+  });
+});
