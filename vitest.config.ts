@@ -11,9 +11,14 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One process per worker and project runs many files: the server's modules (graphql, Pothos
+    // schema, drizzle, PGlite) load once per worker instead of once per file. Files still share no
+    // state: each builds its own app and database.
+    isolate: false,
     // Most test time is waiting (child processes, scrapes, sockets): more files than cores.
     maxWorkers: 3,
     // Every file runs on embedded PGlite, and again on PostgreSQL when TEST_DATABASE_URL is set.

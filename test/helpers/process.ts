@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { testEnv } from './app.ts';
 
@@ -11,20 +12,30 @@ export interface PortalProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** The source as it is, through tsx: no build needed, and a test sees the code it sits beside. */
-const FROM_SOURCE = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+/**
+ * `npm start`'s own command line (node, its flags, `dist/server/main.js`), with this node binary:
+ * the bundle `test/global-setup.ts` built from the source at the start of the run.
+ */
+export const NPM_START = (() => {
+  const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [node, ...args] = pkg.scripts.start.split(/\s+/);
+  if (node !== 'node') throw new Error(`npm start is not a node command: ${pkg.scripts.start}`);
+  return [process.execPath, ...args];
+})();
 
 /**
- * Runs the portal as its own process (as in production) and waits for its URL: `src/main.ts`
- * through tsx, or `command` in `cwd` (`npm start` of an install). An `undefined` value removes
- * that variable from the test defaults. The start deadline is generous: a restart under load
+ * Runs the portal as its own process (as in production) and waits for its URL: `npm start`'s
+ * command on the bundle the run's global setup built, or `command` in `cwd` (`npm start` of an
+ * install). An `undefined` value removes that variable from the test defaults. The start deadline is generous: a restart under load
  * (WORKERS=2 on two busy cores) can take well over 30 s.
  */
 export async function spawnPortal(
   env: Record<string, string | undefined>,
   {
     startTimeoutMs = 90_000,
-    command = FROM_SOURCE,
+    command = NPM_START,
     cwd = root,
   }: { startTimeoutMs?: number; command?: string[]; cwd?: string } = {},
 ): Promise<PortalProcess> {

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 
-/** The workers of a primary: its child processes running the portal (not tsx's esbuild). */
+/** The workers of a primary: its child processes running the portal. */
 export function childrenOf(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid), '-f', 'src/main.ts'], { encoding: 'utf8' })
+    return execFileSync('pgrep', ['-P', String(pid), '-f', 'dist/server/main.js'], {
+      encoding: 'utf8',
+    })
       .split('\n')
       .filter(Boolean)
       .map(Number);
