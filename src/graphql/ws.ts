@@ -4,6 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { requestInfo } from '../http/request-info.ts';
 import { reportFailure } from '../lib/failures.ts';
+import { markLiveStage } from '../lib/live-stages.ts';
 import type { Logger } from '../lib/logger.ts';
 import { unavailableError } from './errors.ts';
 import type { GraphQLServer } from './yoga.ts';
@@ -39,8 +40,12 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, logg
       subscribe: (args) => (args as unknown as EnvelopedArgs).rootValue.subscribe(args) as never,
       onError: (_ctx, _id, _payload, errors) => errors.map(formatForSocket),
       // Untouched (undefined) unless the result carries errors: this runs for every push.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map(formatForSocket) } : undefined,
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        markLiveStage('socket-written');
+        return result.errors
+          ? { ...result, errors: result.errors.map(formatForSocket) }
+          : undefined;
+      },
       onSubscribe: async (ctx, _id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,

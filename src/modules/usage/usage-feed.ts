@@ -4,6 +4,7 @@ import { sessions, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, UnauthenticatedError } from '../../lib/errors.ts';
 import { reportFailure } from '../../lib/failures.ts';
+import { markLiveStage } from '../../lib/live-stages.ts';
 import type { SubscriberTransport } from '../../lib/metrics.ts';
 import type { AuthenticatedSession } from '../auth/session.ts';
 import type { OrgUsage, TenantUsage, UsageService } from './usage.service.ts';
@@ -71,11 +72,13 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
     const orgs = [...orgSubscribers];
     const tenants = [...tenantSubscribers];
     if (orgs.length + tenants.length === 0) return;
+    markLiveStage('feed-event');
     const [authorized, summaries, tenantUsages] = await Promise.all([
       stillAuthorized([...orgs, ...tenants].map((s) => s.session)),
       usage.summariesFor([...new Set(orgs.map((s) => s.session.organisationId))]),
       usage.tenantUsagesFor([...new Set(tenants.map((s) => s.tenantId!))]),
     ]);
+    markLiveStage('feed-read');
     const expired = new UnauthenticatedError(
       'Token expired or revoked; subscribe again with a new token',
     );
@@ -94,6 +97,7 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
         else sub.stop(new NotFoundError('Tenant', sub.tenantId!));
       }
     }
+    markLiveStage('feed-pushed');
   };
 
   let unsubscribe: (() => void) | undefined;
