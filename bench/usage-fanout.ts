@@ -437,7 +437,8 @@ function report(rows: FanoutRow[], load: number): void {
       'commit to LISTEN, feed reads + re-checks, push loop; GraphQL executions; then ms after ' +
       'commit of the first and last WebSocket write and the first and 99th-percentile receipt',
   );
-  const ms1 = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(1));
+  // NaN (no such mark) arrives as null over IPC.
+  const ms1 = (n: number | null) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(1));
   console.log(
     formatTable(
       [
