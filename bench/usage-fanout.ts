@@ -1,7 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { subscribe as listen, unsubscribe as unlisten } from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +154,7 @@ async function measure(
     await waitUntil(() => feed.subscriberCount === target.count, 60_000, 'all subscribed');
     const after = await memoryAfterGc(gc);
     const deliveries: Delivery[] = [];
+    const profiler = await startProfiler();
     for (const events of [1, 2]) {
       // CPU time, unlike latency, barely depends on what else the (shared) machine runs.
       const cpu = process.cpuUsage();
@@ -171,6 +173,7 @@ async function measure(
         stages: stagesOf(marks.messages, sync, receivedAt),
       });
     }
+    await profiler?.stop(`usage-fanout-${target.transport}`);
     return {
       transport: target.transport,
       subscribers: target.count,
@@ -221,6 +224,26 @@ async function triggerSync(app: App, clock: ShiftedClock): Promise<SyncTimes> {
     stopEvents();
   }
   return { startAt, commitAt, eventAt };
+}
+
+/**
+ * BENCH_FANOUT_PROFILE=<dir>: a CPU profile of the server over the measured syncs, written as
+ * <dir>/usage-fanout-<transport>.cpuprofile (open it in Chrome DevTools or speedscope).
+ */
+async function startProfiler() {
+  const dir = process.env.BENCH_FANOUT_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 /** Listens to the server's stage marks (this process is the portal instance). */

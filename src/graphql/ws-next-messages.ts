@@ -27,6 +27,7 @@ export function writeNextMessages(
   const write = (message: string) =>
     new Promise<void>((resolve, reject) => {
       if (socket.readyState !== socket.OPEN) return resolve();
+      markLiveStage('socket-written');
       socket.send(message, (err) => (err ? reject(err) : resolve()));
     });
   const pump = async (): Promise<IteratorResult<never>> => {
@@ -34,7 +35,6 @@ export function writeNextMessages(
       const step = await iterator.next();
       if (step.done || ended) return { done: true, value: undefined };
       await write(`${prefix}${payloadOf(step.value)}}`);
-      markLiveStage('socket-written');
     }
   };
   let pumping: Promise<IteratorResult<never>> | undefined;
