@@ -11,7 +11,16 @@ import WebSocket from 'ws';
 export type Transport = 'ws' | 'sse';
 
 export type Command =
-  | { type: 'open'; transport: Transport; url: string; token: string; count: number; query: string }
+  | {
+      type: 'open';
+      transport: Transport;
+      url: string;
+      token: string;
+      count: number;
+      query: string;
+      /** Source address (127.0.0.x): each has its own ephemeral ports. */
+      localAddress?: string;
+    }
   /** Wait until every subscriber has received `events` events (or timeoutMs passed). */
   | { type: 'collect'; events: number; timeoutMs: number }
   | { type: 'close' };
@@ -40,9 +49,15 @@ function send(reply: Reply): void {
 }
 
 /** Resolves once the server acknowledged the connection and the subscribe message is sent. */
-function openWs(url: string, token: string, query: string): Promise<Subscriber> {
+function openWs(
+  url: string,
+  token: string,
+  query: string,
+  localAddress?: string,
+): Promise<Subscriber> {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
     perMessageDeflate: false,
+    localAddress,
   });
   const subscriber: Subscriber = { received: [], errors: 0, close: () => socket.close() };
   return new Promise((resolve, reject) => {
@@ -67,13 +82,19 @@ function openWs(url: string, token: string, query: string): Promise<Subscriber> 
 }
 
 /** Resolves once the server answered 200 with an event stream. */
-function openSse(url: string, token: string, query: string): Promise<Subscriber> {
+function openSse(
+  url: string,
+  token: string,
+  query: string,
+  localAddress?: string,
+): Promise<Subscriber> {
   const target = new URL(`${url}/graphql`);
   return new Promise((resolve, reject) => {
     // agent: false gives each stream its own socket (the global agent would queue them).
     const req = request(target, {
       method: 'POST',
       agent: false,
+      localAddress,
       headers: {
         accept: 'text/event-stream',
         'content-type': 'application/json',
@@ -117,7 +138,9 @@ async function openAll(command: Extract<Command, { type: 'open' }>): Promise<voi
     while (next < command.count) {
       next++;
       try {
-        subscribers.push(await open(command.url, command.token, command.query));
+        subscribers.push(
+          await open(command.url, command.token, command.query, command.localAddress),
+        );
       } catch (err) {
         failed++;
         firstError ??= String(err);
