@@ -401,6 +401,8 @@ function startClients(count: number) {
               token: target.token,
               count: share,
               localAddress: count > 1 ? `127.0.0.${2 + i}` : undefined,
+              // Together no more connections at once than one client would open.
+              concurrency: Math.ceil(200 / count),
             },
             'opened',
           );

@@ -20,6 +20,8 @@ export type Command =
       query: string;
       /** Source address (127.0.0.x): each has its own ephemeral ports. */
       localAddress?: string;
+      /** Connections opened at once by this process (default OPEN_CONCURRENCY). */
+      concurrency?: number;
     }
   /** Wait until every subscriber has received `events` events (or timeoutMs passed). */
   | { type: 'collect'; events: number; timeoutMs: number }
@@ -33,6 +35,11 @@ export type Reply =
 
 /** Connections being opened at once: enough to be quick, few enough not to hit accept backlog. */
 const OPEN_CONCURRENCY = 200;
+/**
+ * Tries per subscriber: on a loaded machine the server may not answer connection_init within
+ * graphql-ws's 3 s (close 4408); the load generator tries again rather than fail the run.
+ */
+const OPEN_TRIES = 3;
 
 interface Subscriber {
   /** Receive time of each `next` event, in order. */
@@ -127,6 +134,16 @@ function openSse(
   });
 }
 
+async function openWithRetries(open: () => Promise<Subscriber>): Promise<Subscriber> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (err) {
+      if (attempt >= OPEN_TRIES) throw err;
+    }
+  }
+}
+
 /** Opens `count` subscribers, OPEN_CONCURRENCY at a time. */
 async function openAll(command: Extract<Command, { type: 'open' }>): Promise<void> {
   const started = performance.now();
@@ -139,7 +156,9 @@ async function openAll(command: Extract<Command, { type: 'open' }>): Promise<voi
       next++;
       try {
         subscribers.push(
-          await open(command.url, command.token, command.query, command.localAddress),
+          await openWithRetries(() =>
+            open(command.url, command.token, command.query, command.localAddress),
+          ),
         );
       } catch (err) {
         failed++;
@@ -147,7 +166,7 @@ async function openAll(command: Extract<Command, { type: 'open' }>): Promise<voi
       }
     }
   };
-  await Promise.all(Array.from({ length: OPEN_CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: command.concurrency ?? OPEN_CONCURRENCY }, worker));
   send({
     type: 'opened',
     opened: subscribers.length,
