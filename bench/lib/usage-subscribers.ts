@@ -11,7 +11,18 @@ import WebSocket from 'ws';
 export type Transport = 'ws' | 'sse';
 
 export type Command =
-  | { type: 'open'; transport: Transport; url: string; token: string; count: number; query: string }
+  | {
+      type: 'open';
+      transport: Transport;
+      url: string;
+      token: string;
+      count: number;
+      query: string;
+      /** Source address (127.0.0.x): each has its own ephemeral ports. */
+      localAddress?: string;
+      /** Connections opened at once by this process (default OPEN_CONCURRENCY). */
+      concurrency?: number;
+    }
   /** Wait until every subscriber has received `events` events (or timeoutMs passed). */
   | { type: 'collect'; events: number; timeoutMs: number }
   | { type: 'close' };
@@ -24,6 +35,11 @@ export type Reply =
 
 /** Connections being opened at once: enough to be quick, few enough not to hit accept backlog. */
 const OPEN_CONCURRENCY = 200;
+/**
+ * Tries per subscriber: on a loaded machine the server may not answer connection_init within
+ * graphql-ws's 3 s (close 4408); the load generator tries again rather than fail the run.
+ */
+const OPEN_TRIES = 3;
 
 interface Subscriber {
   /** Receive time of each `next` event, in order. */
@@ -40,9 +56,15 @@ function send(reply: Reply): void {
 }
 
 /** Resolves once the server acknowledged the connection and the subscribe message is sent. */
-function openWs(url: string, token: string, query: string): Promise<Subscriber> {
+function openWs(
+  url: string,
+  token: string,
+  query: string,
+  localAddress?: string,
+): Promise<Subscriber> {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', {
     perMessageDeflate: false,
+    localAddress,
   });
   const subscriber: Subscriber = { received: [], errors: 0, close: () => socket.close() };
   return new Promise((resolve, reject) => {
@@ -67,13 +89,19 @@ function openWs(url: string, token: string, query: string): Promise<Subscriber> 
 }
 
 /** Resolves once the server answered 200 with an event stream. */
-function openSse(url: string, token: string, query: string): Promise<Subscriber> {
+function openSse(
+  url: string,
+  token: string,
+  query: string,
+  localAddress?: string,
+): Promise<Subscriber> {
   const target = new URL(`${url}/graphql`);
   return new Promise((resolve, reject) => {
     // agent: false gives each stream its own socket (the global agent would queue them).
     const req = request(target, {
       method: 'POST',
       agent: false,
+      localAddress,
       headers: {
         accept: 'text/event-stream',
         'content-type': 'application/json',
@@ -106,6 +134,16 @@ function openSse(url: string, token: string, query: string): Promise<Subscriber>
   });
 }
 
+async function openWithRetries(open: () => Promise<Subscriber>): Promise<Subscriber> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (err) {
+      if (attempt >= OPEN_TRIES) throw err;
+    }
+  }
+}
+
 /** Opens `count` subscribers, OPEN_CONCURRENCY at a time. */
 async function openAll(command: Extract<Command, { type: 'open' }>): Promise<void> {
   const started = performance.now();
@@ -117,14 +155,18 @@ async function openAll(command: Extract<Command, { type: 'open' }>): Promise<voi
     while (next < command.count) {
       next++;
       try {
-        subscribers.push(await open(command.url, command.token, command.query));
+        subscribers.push(
+          await openWithRetries(() =>
+            open(command.url, command.token, command.query, command.localAddress),
+          ),
+        );
       } catch (err) {
         failed++;
         firstError ??= String(err);
       }
     }
   };
-  await Promise.all(Array.from({ length: OPEN_CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: command.concurrency ?? OPEN_CONCURRENCY }, worker));
   send({
     type: 'opened',
     opened: subscribers.length,

@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import { isAsyncIterable } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { requestInfo } from '../http/request-info.ts';
 import { reportFailure } from '../lib/failures.ts';
 import type { Logger } from '../lib/logger.ts';
 import { unavailableError } from './errors.ts';
+import { writeNextMessages } from './ws-next-messages.ts';
 import type { GraphQLServer } from './yoga.ts';
 
 /** Largest WebSocket message accepted (ws allows 100 MiB by default). */
@@ -38,7 +40,12 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, logg
       execute: (args) => (args as unknown as EnvelopedArgs).rootValue.execute(args) as never,
       subscribe: (args) => (args as unknown as EnvelopedArgs).rootValue.subscribe(args) as never,
       onError: (_ctx, _id, _payload, errors) => errors.map(formatForSocket),
-      // Untouched (undefined) unless the result carries errors: this runs for every push.
+      // Subscriptions write their own `next` messages: a result shared by many is serialised once.
+      onOperation: (ctx, id, _payload, _args, result) =>
+        isAsyncIterable(result)
+          ? writeNextMessages(ctx.extra.socket, id, result, formatForSocket)
+          : undefined,
+      // A query or mutation over the socket: untouched (undefined) unless it carries errors.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map(formatForSocket) } : undefined,
       onSubscribe: async (ctx, _id, params) => {

@@ -26,6 +26,7 @@ import { renderOfflineGraphiQL, useOfflineGraphiQL } from './graphiql.ts';
 import { useParamJsonErrors } from './param-errors.ts';
 import { markedRequestId, markRequestId, useRequestIds } from './request-ids.ts';
 import { schema } from './schema.ts';
+import { useSharedSubscriptionResults } from './shared-subscriptions.ts';
 
 export const MAX_REQUEST_BYTES = 100 * 1024;
 
@@ -148,6 +149,7 @@ export function createGraphQLServer(deps: YogaDeps) {
       armorPlugin(),
       useOneCredentialFieldPerOperation(),
       useRequestIds(),
+      useSharedSubscriptionResults(),
     ],
     // HTTP sends the token as a header (from Yoga's Request, or passed as `authorization` by the
     // JSON POST handler); graphql-ws in connectionParams.authorization.

@@ -114,3 +114,35 @@ export function subscribeWs(
   );
   return { next: q.next, ended: q.ended, close: () => void client.dispose() };
 }
+
+/**
+ * graphql-transport-ws over a raw socket: next() resolves with each `next` message's exact
+ * text, for tests of what the server wrote (byte for byte); `error` and `complete` end it.
+ */
+export function subscribeWsText(
+  baseUrl: string,
+  query: string,
+  variables: object,
+  token: string,
+): Subscription {
+  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const q = queue();
+  socket.on('open', () =>
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+    ),
+  );
+  socket.on('message', (data) => {
+    const text = String(data);
+    const message = JSON.parse(text) as { type: string };
+    if (message.type === 'connection_ack') {
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+    } else if (message.type === 'next') q.push(text);
+    else if (message.type === 'error' || message.type === 'complete') {
+      q.push(text);
+      q.end();
+    }
+  });
+  socket.on('close', () => q.end());
+  return { next: q.next, ended: q.ended, close: () => socket.close() };
+}

@@ -1,9 +1,10 @@
 import { and, inArray, isNotNull } from 'drizzle-orm';
-import { Repeater } from 'graphql-yoga';
 import { sessions, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, UnauthenticatedError } from '../../lib/errors.ts';
 import { reportFailure } from '../../lib/failures.ts';
+import { markLiveStage } from '../../lib/live-stages.ts';
+import { createLiveStream, type LiveStream } from '../../lib/live-stream.ts';
 import type { SubscriberTransport } from '../../lib/metrics.ts';
 import type { AuthenticatedSession } from '../auth/session.ts';
 import type { OrgUsage, TenantUsage, UsageService } from './usage.service.ts';
@@ -11,8 +12,7 @@ import type { OrgUsage, TenantUsage, UsageService } from './usage.service.ts';
 interface Subscriber<T> {
   session: AuthenticatedSession;
   tenantId?: string;
-  push(value: T): Promise<unknown>;
-  stop(error?: Error): void;
+  stream: LiveStream<T>;
 }
 
 /**
@@ -25,20 +25,29 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
   const orgSubscribers = new Set<Subscriber<OrgUsage>>();
   const tenantSubscribers = new Set<Subscriber<TenantUsage>>();
 
+  /** Registered while its client reads: from the first `next()` until either side ends it. */
   const subscribe = <T>(
     set: Set<Subscriber<T>>,
     session: AuthenticatedSession,
     transport: SubscriberTransport,
     tenantId?: string,
-  ) =>
-    new Repeater<T>(async (push, stop) => {
-      const subscriber: Subscriber<T> = { session, tenantId, push, stop: (error) => stop(error) };
-      set.add(subscriber);
-      metrics.live.subscribed(transport);
-      await stop;
-      set.delete(subscriber);
-      metrics.live.unsubscribed(transport);
-    });
+  ): AsyncIterableIterator<T> => {
+    const subscriber: Subscriber<T> = {
+      session,
+      tenantId,
+      stream: createLiveStream<T>({
+        start() {
+          set.add(subscriber);
+          metrics.live.subscribed(transport);
+        },
+        end() {
+          set.delete(subscriber);
+          metrics.live.unsubscribed(transport);
+        },
+      }),
+    };
+    return subscriber.stream.iterator;
+  };
 
   /** Ends subscriptions whose token expired, whose login ended, or whose user was removed or changed password. */
   const stillAuthorized = async (subscribed: AuthenticatedSession[]) => {
@@ -71,29 +80,32 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
     const orgs = [...orgSubscribers];
     const tenants = [...tenantSubscribers];
     if (orgs.length + tenants.length === 0) return;
+    markLiveStage('feed-event');
     const [authorized, summaries, tenantUsages] = await Promise.all([
       stillAuthorized([...orgs, ...tenants].map((s) => s.session)),
       usage.summariesFor([...new Set(orgs.map((s) => s.session.organisationId))]),
       usage.tenantUsagesFor([...new Set(tenants.map((s) => s.tenantId!))]),
     ]);
+    markLiveStage('feed-read');
     const expired = new UnauthenticatedError(
       'Token expired or revoked; subscribe again with a new token',
     );
     for (const sub of orgs) {
-      if (!authorized(sub.session)) sub.stop(expired);
+      if (!authorized(sub.session)) sub.stream.end(expired);
       else {
         const summary = summaries.get(sub.session.organisationId);
-        if (summary) void sub.push(summary);
+        if (summary) sub.stream.push(summary);
       }
     }
     for (const sub of tenants) {
-      if (!authorized(sub.session)) sub.stop(expired);
+      if (!authorized(sub.session)) sub.stream.end(expired);
       else {
         const value = tenantUsages.get(sub.tenantId!);
-        if (value) void sub.push(value);
-        else sub.stop(new NotFoundError('Tenant', sub.tenantId!));
+        if (value) sub.stream.push(value);
+        else sub.stream.end(new NotFoundError('Tenant', sub.tenantId!));
       }
     }
+    markLiveStage('feed-pushed');
   };
 
   let unsubscribe: (() => void) | undefined;
@@ -116,7 +128,7 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
     },
     stop(): void {
       unsubscribe?.();
-      for (const sub of [...orgSubscribers, ...tenantSubscribers]) sub.stop();
+      for (const sub of [...orgSubscribers, ...tenantSubscribers]) sub.stream.end();
     },
   };
 }

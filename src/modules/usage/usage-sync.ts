@@ -4,6 +4,7 @@ import { describeError } from '../../db/errors.ts';
 import { usageSyncState } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { reportFailure } from '../../lib/failures.ts';
+import { markLiveStage } from '../../lib/live-stages.ts';
 import { renderMonthToDate } from './month.ts';
 import { PrometheusSource, type TenantValues, UsageSourceError } from './prometheus-source.ts';
 import { pruneUsageHistory } from './usage-retention.ts';
@@ -153,9 +154,12 @@ export function createUsageSync(deps: Deps, database: Database) {
         if (state?.lastTick != null && state.lastTick >= tick) return 'skipped';
         try {
           const usage = await fetchUsage(at);
+          markLiveStage('sync-fetched');
           const tenants = await write(at, tick, usage);
+          markLiveStage('sync-written');
           wrote(tenants);
           await events.publish('usage.synced', { at: at.toISOString() });
+          markLiveStage('sync-published');
           logger.info({ tick, tenants, source: source ? 'prometheus' : 'none' }, 'usage synced');
           await prune(at);
           return source ? 'synced' : 'no-source';

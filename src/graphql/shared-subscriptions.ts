@@ -1,0 +1,139 @@
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  GraphQLError,
+  getOperationAST,
+} from 'graphql';
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import { liveStagesObserved, markLiveStage } from '../lib/live-stages.ts';
+import type { GraphQLContext } from './context.ts';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Results by source event (the feed pushes one object per audience and sync to all its
+ * subscribers), then by document, then by organisation, operation name and variables. Weak on
+ * the event: an event's results go with it once every subscriber has taken them.
+ */
+const resultsByEvent = new WeakMap<
+  object,
+  WeakMap<DocumentNode, Map<string, MaybePromise<ExecutionResult>>>
+>();
+
+/** The JSON of each shared result, made by the first transport that sends it. */
+const sharedJson = new WeakMap<ExecutionResult, string>();
+
+/**
+ * A subscription's events executed once per audience: subscribers of one organisation with the
+ * same document, operation and variables get the same result object (and the same bytes, see
+ * `resultJson`). Each subscriber still runs its own `subscribe` resolver (authorization, the
+ * tenant check, its registration with the feed, which re-checks it before every push).
+ *
+ * The result is executed with the first subscriber's context, so fields below a subscription
+ * must depend on the event only, never on the viewer; the organisation is in the key, so
+ * nothing crosses organisations even if an event object did.
+ */
+export function useSharedSubscriptionResults(): Plugin {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribeOncePerAudience as never);
+    },
+  };
+}
+
+async function subscribeOncePerAudience(args: ExecutionArgs) {
+  const source = await createSourceEventStream(args);
+  if (!isAsyncIterable(source)) return markRequestErrors(source);
+  const operation = getOperationAST(args.document, args.operationName);
+  const audience = audienceKey(args);
+  return mapAsyncIterator(
+    source,
+    (event) => sharedResult(event, args, audience),
+    // As graphql-tools' executor: a stream that ends with an error reports it at the operation.
+    (error: Error) => {
+      throw new GraphQLError(error.message, {
+        originalError: error,
+        nodes: operation ? [operation] : undefined,
+      });
+    },
+  );
+}
+
+function audienceKey(args: ExecutionArgs): string {
+  const organisationId = (args.contextValue as GraphQLContext).session?.organisationId ?? '';
+  return `${organisationId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
+}
+
+function sharedResult(
+  event: unknown,
+  args: ExecutionArgs,
+  audience: string,
+): MaybePromise<ExecutionResult> {
+  if (typeof event !== 'object' || event === null) return executeEvent(event, args);
+  let byDocument = resultsByEvent.get(event);
+  if (!byDocument) {
+    byDocument = new WeakMap();
+    resultsByEvent.set(event, byDocument);
+  }
+  let results = byDocument.get(args.document);
+  if (!results) {
+    results = new Map();
+    byDocument.set(args.document, results);
+  }
+  let result = results.get(audience);
+  if (!result) {
+    result = executeEvent(event, args);
+    results.set(audience, result);
+  }
+  return result;
+}
+
+function executeEvent(event: unknown, args: ExecutionArgs): MaybePromise<ExecutionResult> {
+  const started = liveStagesObserved() ? performance.now() : 0;
+  const done = (result: ExecutionResult) => {
+    if (started) markLiveStage('executed', performance.now() - started);
+    return shareable(result);
+  };
+  const result = execute({ ...args, rootValue: event });
+  return result instanceof Promise ? result.then(done) : done(result);
+}
+
+/**
+ * Yoga's SSE writer serialises a result with its own `stringify` when it has one; a result
+ * without errors leaves Yoga's sanitising unchanged (the same object), so its JSON is shared.
+ */
+function shareable(result: ExecutionResult): ExecutionResult {
+  if (result.errors) return result;
+  Object.defineProperty(result, 'stringify', {
+    value: (value: ExecutionResult) =>
+      value === result ? resultJson(result) : JSON.stringify(value),
+  });
+  return result;
+}
+
+/** The JSON of a result; computed once for a result shared by many subscribers. */
+export function resultJson(result: ExecutionResult): string {
+  let json = sharedJson.get(result);
+  if (json === undefined) {
+    json = JSON.stringify(result);
+    if (Object.hasOwn(result, 'stringify')) sharedJson.set(result, json);
+  }
+  return json;
+}
+
+/**
+ * Errors found before any resolver ran (bad variables, no such operation) are the request's
+ * fault: marked as graphql-tools' executor marks them, so every door answers as before.
+ */
+function markRequestErrors(result: ExecutionResult): ExecutionResult {
+  for (const error of result.errors ?? []) {
+    if (error.path !== undefined) continue;
+    const extensions = error.extensions as Record<string, unknown>;
+    extensions.http = { ...(extensions.http as object), status: 400 };
+    extensions.code = 'BAD_USER_INPUT';
+  }
+  return result;
+}

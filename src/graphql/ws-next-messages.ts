@@ -1,0 +1,55 @@
+import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { WebSocket } from 'ws';
+import { markLiveStage } from '../lib/live-stages.ts';
+import { resultJson } from './shared-subscriptions.ts';
+
+/**
+ * Writes a subscription's `next` messages itself, so a result shared by many subscribers is
+ * serialised once: the message is `{"id":<id>,"type":"next","payload":<shared JSON>}`, only the
+ * id differs. Handed to graphql-ws (its `onOperation` hook) in place of the results: it yields
+ * nothing, and ends (or throws) when the results do, so graphql-ws still sends `complete` or
+ * `error`, and its `return()` (the client's `complete`, a closed socket) ends the results.
+ * Each write waits for the socket, as graphql-ws's own sends do.
+ */
+export function writeNextMessages(
+  socket: WebSocket,
+  id: string,
+  results: AsyncIterable<ExecutionResult>,
+  formatError: (error: GraphQLError) => GraphQLFormattedError,
+): AsyncIterableIterator<never> & { return(): Promise<IteratorResult<never>> } {
+  const iterator = results[Symbol.asyncIterator]();
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  let ended = false;
+  const payloadOf = (result: ExecutionResult) =>
+    result.errors
+      ? JSON.stringify({ ...result, errors: result.errors.map(formatError) })
+      : resultJson(result);
+  const write = (message: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (socket.readyState !== socket.OPEN) return resolve();
+      markLiveStage('socket-written');
+      socket.send(message, (err) => (err ? reject(err) : resolve()));
+    });
+  const pump = async (): Promise<IteratorResult<never>> => {
+    for (;;) {
+      const step = await iterator.next();
+      if (step.done || ended) return { done: true, value: undefined };
+      await write(`${prefix}${payloadOf(step.value)}}`);
+    }
+  };
+  let pumping: Promise<IteratorResult<never>> | undefined;
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => {
+      pumping ??= pump();
+      return pumping;
+    },
+    async return() {
+      ended = true;
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+}
