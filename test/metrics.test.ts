@@ -302,6 +302,19 @@ describe('METRICS_PORT', () => {
     }
   });
 
+  it('a second app in the same process counts its own unmatched requests', async () => {
+    // The unmatched label is shared by every app in the process; its series must not be.
+    await fetch(`${server().url}/no-such-path-first`);
+    const second = await startTestServer({ env: { METRICS_PORT: '0' } });
+    try {
+      for (let i = 0; i < 3; i++) await fetch(`${second.url}/no-such-path-${i}`);
+      const { samples } = await scrape(second.app.metricsUrl!);
+      expect(total(samples, REQUESTS, { route: 'unmatched', status: '404' })).toBe(3);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('refuses a port that is not one, or the main port', () => {
     expect(() => loadConfig(testEnv({ METRICS_PORT: 'abc' }))).toThrow(ConfigError);
     expect(() => loadConfig(testEnv({ METRICS_PORT: '70000' }))).toThrow(/METRICS_PORT/);

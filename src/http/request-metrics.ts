@@ -14,7 +14,6 @@ import type { Metrics } from '../lib/metrics.ts';
 
 const LABEL = Symbol('xscaler.route');
 const STARTED = Symbol('xscaler.started');
-const SERIES = Symbol('xscaler.series');
 /** Methods outside these (already refused by the server) share one label value. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -26,8 +25,6 @@ interface Series {
 export interface RouteLabel {
   readonly door: string;
   readonly route: string;
-  /** This route's series by method and status, made on first use. */
-  [SERIES]?: Map<string, Series>;
 }
 
 const UNMATCHED: RouteLabel = { door: 'none', route: 'unmatched' };
@@ -53,16 +50,23 @@ export type RequestObserver = (req: IncomingMessage, res: ServerResponse) => voi
 
 /** Call per request before its handler: observes the answer once it is written. */
 export function requestMetrics(metrics: Metrics): RequestObserver {
+  // Each route's series by method and status, made on first use. Kept per observer, not on the
+  // label: a label can outlive its registry (the shared UNMATCHED, two apps in one process).
+  const seriesByLabel = new WeakMap<RouteLabel, Map<string, Series>>();
   const seriesOf = (label: RouteLabel, method: string, status: number): Series => {
-    label[SERIES] ??= new Map();
+    let byKey = seriesByLabel.get(label);
+    if (!byKey) {
+      byKey = new Map();
+      seriesByLabel.set(label, byKey);
+    }
     const key = method + status;
-    let found = label[SERIES].get(key);
+    let found = byKey.get(key);
     if (!found) {
       found = {
         count: metrics.httpRequests.of(label.door, label.route, method, String(status)),
         duration: metrics.httpDuration.of(label.door, label.route, method),
       };
-      label[SERIES].set(key, found);
+      byKey.set(key, found);
     }
     return found;
   };
