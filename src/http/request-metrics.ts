@@ -8,8 +8,8 @@ import type { Metrics } from '../lib/metrics.ts';
  * with its route (`/ui/*` for a prefix), the REST router refines that to its own template, and
  * anything unmatched is `unmatched`.
  *
- * Cheap on the hot path: labels are made once per route, each keeps its own series by method and
- * status, and a response gets its two slots at once (one shape change) and a shared listener.
+ * Cheap on the hot path: labels are made once per route, each app finds a label's series by method
+ * and status in its own cache, and a response gets its two slots at once (one shape change) and a shared listener.
  */
 
 const LABEL = Symbol('xscaler.route');
