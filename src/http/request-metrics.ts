@@ -9,7 +9,8 @@ import type { Metrics } from '../lib/metrics.ts';
  * anything unmatched is `unmatched`.
  *
  * Cheap on the hot path: labels are made once per route, each app finds a label's series by method
- * and status in its own cache, and a response gets its two slots at once (one shape change) and a shared listener.
+ * and status in its own cache, and a response gets its two slots at once (one shape change) and
+ * a shared listener.
  */
 
 const LABEL = Symbol('xscaler.route');
