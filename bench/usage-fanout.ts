@@ -59,7 +59,7 @@ interface Stages {
   /** GraphQL executions for the event, and their summed time. */
   executions: number;
   executionMs: number;
-  /** After the commit, ms: the first and last WebSocket `next` written (NaN for SSE), the first subscriber's receipt. */
+  /** After the commit, ms: the first and last `next` written (WebSocket or SSE), the first subscriber's receipt. */
   firstWriteMs: number;
   lastWriteMs: number;
   firstReceivedMs: number;
@@ -626,7 +626,7 @@ function report(rows: FanoutRow[], load: number): void {
   console.log(
     'where the time went (server stage marks): durations of fetch (lock + source), writes, ' +
       'commit to LISTEN, feed reads + re-checks, push loop; GraphQL executions; then ms after ' +
-      'commit of the first and last WebSocket write and the first and 99th-percentile receipt ' +
+      'commit of the first and last socket write and the first and 99th-percentile receipt ' +
       '(server marks from the syncing instance only)',
   );
   // NaN (no such mark) arrives as null over IPC.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLiveStream } from '../src/lib/live-stream.ts';
+import { createLiveStream, isLiveStream, listenLive } from '../src/lib/live-stream.ts';
 
 /** The feed's per-subscriber stream (src/lib/live-stream.ts): no database, no sockets. */
 function stream() {
@@ -57,5 +57,41 @@ describe('live stream', () => {
     const never = stream();
     await never.iterator.return!(); // never read: never registered, so nothing to end
     expect(never.calls).toEqual([]);
+  });
+
+  it('hands each value to a listener inside push, from the one it held, and ends it once', async () => {
+    const s = stream();
+    s.push(1); // held before anyone listens
+    const heard: unknown[] = [];
+    const listener = {
+      next: (v: number) => heard.push(v),
+      end: (e?: Error) => heard.push(`end ${e?.message}`),
+    };
+    expect(isLiveStream(s.iterator)).toBe(true);
+    expect(listenLive(s.iterator, listener)).toBe(true);
+    expect(s.calls).toEqual(['start']);
+    expect(heard).toEqual([1]);
+    s.push(2);
+    s.push(3);
+    expect(heard).toEqual([1, 2, 3]); // synchronously, every one: no promise between
+    s.end(new Error('expired'));
+    s.end(new Error('again'));
+    s.push(4);
+    expect(heard).toEqual([1, 2, 3, 'end expired']);
+    expect(s.calls).toEqual(['start', 'end']);
+  });
+
+  it('listens only before the first read, and return() still ends a listened stream', async () => {
+    const read = stream();
+    void read.iterator.next();
+    expect(listenLive(read.iterator, { next() {}, end() {} })).toBe(false);
+    const listened = stream();
+    expect(listenLive(listened.iterator, { next() {}, end() {} })).toBe(true);
+    expect(listenLive(listened.iterator, { next() {}, end() {} })).toBe(false);
+    await listened.iterator.return!();
+    expect(listened.calls).toEqual(['start', 'end']);
+    const plain = (async function* () {})();
+    expect(isLiveStream(plain)).toBe(false);
+    expect(listenLive(plain, { next() {}, end() {} })).toBe(false);
   });
 });

@@ -170,4 +170,29 @@ describe('live usage: one execution per audience', () => {
     }
     expect(server().app.services.usageFeed.subscriberCount).toBe(before);
   });
+
+  it("writes each clean result to its socket inside the feed's push, over graphql-ws and SSE", async () => {
+    const a = await signupOrg(server(), 'Sharing direct');
+    const before = server().app.services.usageFeed.subscriberCount;
+    const ws = track(subscribeWsText(server().url, ORG, {}, a.token));
+    const sse = track(await subscribeSse(server().url, ORG, {}, a.token));
+    await untilSubscribed(before + 2);
+    const stages: string[] = [];
+    const onMessage = (m: unknown) => stages.push((m as LiveStageMessage).stage);
+    listen(LIVE_STAGES, onMessage);
+    try {
+      clock.advance(60_000);
+      expect(await server().app.usageSync.runTick()).toBe('synced');
+      const [text, value] = await Promise.all([ws.next(), sse.next()]);
+      expect(JSON.parse(payloadOf(text)).data.orgUsageUpdated).toBeDefined();
+      expect(value.data.orgUsageUpdated).toBeDefined();
+    } finally {
+      unlisten(LIVE_STAGES, onMessage);
+    }
+    // Every subscriber of the feed was written to between its reads and the end of its push
+    // loop: no promise, stream or plugin layer between the feed and the socket.
+    const feed = stages.slice(stages.indexOf('feed-read'), stages.indexOf('feed-pushed') + 1);
+    expect(feed.filter((stage) => stage === 'socket-written')).toHaveLength(before + 2);
+    expect(stages.filter((stage) => stage === 'socket-written')).toHaveLength(before + 2);
+  });
 });

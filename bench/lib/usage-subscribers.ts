@@ -1,11 +1,11 @@
 /**
  * Load generator for bench/usage-fanout.ts, run as a child process so the subscribers' event
  * loop is not the server's. Speaks graphql-transport-ws over raw `ws` sockets and GraphQL over
- * SSE over raw http requests: graphql-ws lazy clients and fetch streams are too heavy for
+ * SSE over raw TCP sockets: graphql-ws lazy clients and fetch streams are too heavy for
  * 10,000 connections. Driven over IPC (see Command); receive times are wall-clock
  * milliseconds (performance.timeOrigin + performance.now()), comparable with the parent's.
  */
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 
 export type Transport = 'ws' | 'sse';
@@ -88,7 +88,16 @@ function openWs(
   });
 }
 
-/** Resolves once the server answered 200 with an event stream. */
+/** In the raw stream: an `event: next` line begins each update (never split by chunk framing). */
+const NEXT_EVENT = 'event: next\n';
+
+/**
+ * Resolves once the server answered 200 with an event stream. HTTP/1.1 over a raw TCP socket,
+ * the events counted by a string search: node:http's parser, chunked decoding and stream per
+ * chunk cost this process several times what the server spends writing the event, so with
+ * 2,000 streams the client, not the server, set the latency. A server's event is one write,
+ * so one chunk; the tail kept between reads finds an event line split across TCP reads.
+ */
 function openSse(
   url: string,
   token: string,
@@ -96,41 +105,46 @@ function openSse(
   localAddress?: string,
 ): Promise<Subscriber> {
   const target = new URL(`${url}/graphql`);
+  const body = JSON.stringify({ query });
   return new Promise((resolve, reject) => {
-    // agent: false gives each stream its own socket (the global agent would queue them).
-    const req = request(target, {
-      method: 'POST',
-      agent: false,
-      localAddress,
-      headers: {
-        accept: 'text/event-stream',
-        'content-type': 'application/json',
-        authorization: `Bearer ${token}`,
-      },
+    const socket = connect({ host: target.hostname, port: Number(target.port), localAddress });
+    const subscriber: Subscriber = { received: [], errors: 0, close: () => socket.destroy() };
+    let head: string | undefined = '';
+    let tail = '';
+    socket.setEncoding('utf8');
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.write(
+        `POST ${target.pathname} HTTP/1.1\r\nhost: ${target.host}\r\naccept: text/event-stream\r\n` +
+          `content-type: application/json\r\nauthorization: Bearer ${token}\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     });
-    const subscriber: Subscriber = { received: [], errors: 0, close: () => req.destroy() };
-    req.once('error', reject);
-    req.once('response', (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk: string) => {
-        const at = now();
-        buffer += chunk;
-        // One SSE message per blank-line-terminated block; only `event: next` carries data.
-        let cut = buffer.indexOf('\n\n');
-        while (cut >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          if (block.startsWith('event: next')) subscriber.received.push(at);
-          else if (block.includes('"errors"')) subscriber.errors++;
-          cut = buffer.indexOf('\n\n');
+    socket.on('data', (chunk: string) => {
+      const at = now();
+      let text = tail + chunk;
+      if (head !== undefined) {
+        head += chunk;
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        if (!head.startsWith('HTTP/1.1 200')) {
+          socket.destroy();
+          return reject(new Error(head.slice(0, head.indexOf('\r\n'))));
         }
-      });
-      res.on('error', () => {});
-      resolve(subscriber);
+        text = head.slice(end + 4);
+        head = undefined;
+        socket.on('error', () => {});
+        resolve(subscriber);
+      }
+      for (let i = text.indexOf(NEXT_EVENT); i >= 0; i = text.indexOf(NEXT_EVENT, i + 1)) {
+        subscriber.received.push(at);
+      }
+      if (text.includes('"errors"')) subscriber.errors++;
+      tail = text.slice(-(NEXT_EVENT.length - 1));
     });
-    req.end(JSON.stringify({ query }));
+    socket.once('close', () => {
+      if (head !== undefined) reject(new Error('closed before the response'));
+    });
   });
 }
 

@@ -171,5 +171,10 @@ async function replayToYoga(
     headers,
     body: body.toString('utf8'),
   });
-  await sendNodeResponse(await yoga.handleRequest(request, { req }), res, req, SINGLE_WRITE_HEAD);
+  await sendNodeResponse(
+    await yoga.handleRequest(request, { req, res }),
+    res,
+    req,
+    SINGLE_WRITE_HEAD,
+  );
 }

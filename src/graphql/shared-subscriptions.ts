@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
 import { liveStagesObserved, markLiveStage } from '../lib/live-stages.ts';
+import { createLiveStream, isLiveStream, listenLive } from '../lib/live-stream.ts';
 import type { GraphQLContext } from './context.ts';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -44,22 +45,68 @@ export function useSharedSubscriptionResults(): Plugin {
   };
 }
 
+/**
+ * A door that writes a subscription's results itself (graphql-ws, SSE) takes clean ones here,
+ * straight from the feed's push, past the envelop layers that only ever touch a result with
+ * errors (request ids, error masking) and their promise per layer per subscriber. Results with
+ * errors, and the end of the stream, still go through them. Registered under the operation's
+ * context (graphql-ws: many operations per connection) or its HTTP request (SSE: one each),
+ * before the operation's first read.
+ */
+export type DirectResultWriter = (result: ExecutionResult) => void;
+const directWriters = new WeakMap<object, DirectResultWriter>();
+
+export function writeResultsDirectly(operationKey: object, write: DirectResultWriter): void {
+  directWriters.set(operationKey, write);
+}
+
+function directWriterOf(contextValue: unknown): DirectResultWriter | undefined {
+  const context = contextValue as { request?: object };
+  return (
+    directWriters.get(context) ?? (context.request ? directWriters.get(context.request) : undefined)
+  );
+}
+
 async function subscribeOncePerAudience(args: ExecutionArgs) {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterable(source)) return markRequestErrors(source);
   const operation = getOperationAST(args.document, args.operationName);
   const audience = audienceKey(args);
-  return mapAsyncIterator(
-    source,
-    (event) => sharedResult(event, args, audience),
-    // As graphql-tools' executor: a stream that ends with an error reports it at the operation.
-    (error: Error) => {
-      throw new GraphQLError(error.message, {
-        originalError: error,
-        nodes: operation ? [operation] : undefined,
+  // As graphql-tools' executor: a stream that ends with an error reports it at the operation.
+  const atOperation = (error: Error) =>
+    new GraphQLError(error.message, {
+      originalError: error,
+      nodes: operation ? [operation] : undefined,
+    });
+  if (!isLiveStream(source)) {
+    return mapAsyncIterator(
+      source,
+      (event) => sharedResult(event, args, audience),
+      (error: Error) => {
+        throw atOperation(error);
+      },
+    );
+  }
+  const results = createLiveStream<ExecutionResult>({
+    // The first read (through every layer) starts the feed's stream.
+    start() {
+      const direct = directWriterOf(args.contextValue);
+      const deliver = (result: ExecutionResult) =>
+        direct && !result.errors ? direct(result) : results.push(result);
+      listenLive(source, {
+        next(event) {
+          const result = sharedResult(event, args, audience);
+          if (result instanceof Promise) result.then(deliver, (e) => results.end(atOperation(e)));
+          else deliver(result);
+        },
+        end: (error) => results.end(error && atOperation(error)),
       });
     },
-  );
+    end() {
+      void source[Symbol.asyncIterator]().return?.();
+    },
+  });
+  return results.iterator;
 }
 
 function audienceKey(args: ExecutionArgs): string {

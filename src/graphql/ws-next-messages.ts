@@ -1,7 +1,7 @@
 import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { WebSocket } from 'ws';
 import { markLiveStage } from '../lib/live-stages.ts';
-import { resultJson } from './shared-subscriptions.ts';
+import { resultJson, writeResultsDirectly } from './shared-subscriptions.ts';
 
 /**
  * Writes a subscription's `next` messages itself, so a result shared by many subscribers is
@@ -10,16 +10,41 @@ import { resultJson } from './shared-subscriptions.ts';
  * nothing, and ends (or throws) when the results do, so graphql-ws still sends `complete` or
  * `error`, and its `return()` (the client's `complete`, a closed socket) ends the results.
  * Each write waits for the socket, as graphql-ws's own sends do.
+ *
+ * Clean results of a live subscription (see `writeResultsDirectly`) are written as the feed
+ * pushes them, without passing through the results: one at a time per socket, and a result that
+ * comes while the last is still being written replaces any other waiting, so a slow client gets
+ * the latest snapshot rather than a backlog.
  */
 export function writeNextMessages(
   socket: WebSocket,
   id: string,
   results: AsyncIterable<ExecutionResult>,
   formatError: (error: GraphQLError) => GraphQLFormattedError,
+  contextValue: object,
 ): AsyncIterableIterator<never> & { return(): Promise<IteratorResult<never>> } {
   const iterator = results[Symbol.asyncIterator]();
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   let ended = false;
+  let writing = false;
+  let waitingResult: ExecutionResult | undefined;
+  const writeDirect = (result: ExecutionResult) => {
+    if (ended || socket.readyState !== socket.OPEN) return;
+    if (writing) {
+      waitingResult = result;
+      return;
+    }
+    writing = true;
+    markLiveStage('socket-written');
+    // A failed write means a broken socket: its close ends the operation.
+    socket.send(`${prefix}${resultJson(result)}}`, () => {
+      writing = false;
+      const next = waitingResult;
+      waitingResult = undefined;
+      if (next) writeDirect(next);
+    });
+  };
+  writeResultsDirectly(contextValue, writeDirect);
   const payloadOf = (result: ExecutionResult) =>
     result.errors
       ? JSON.stringify({ ...result, errors: result.errors.map(formatError) })

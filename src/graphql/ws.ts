@@ -41,9 +41,15 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, logg
       subscribe: (args) => (args as unknown as EnvelopedArgs).rootValue.subscribe(args) as never,
       onError: (_ctx, _id, _payload, errors) => errors.map(formatForSocket),
       // Subscriptions write their own `next` messages: a result shared by many is serialised once.
-      onOperation: (ctx, id, _payload, _args, result) =>
+      onOperation: (ctx, id, _payload, args, result) =>
         isAsyncIterable(result)
-          ? writeNextMessages(ctx.extra.socket, id, result, formatForSocket)
+          ? writeNextMessages(
+              ctx.extra.socket,
+              id,
+              result,
+              formatForSocket,
+              args.contextValue as object,
+            )
           : undefined,
       // A query or mutation over the socket: untouched (undefined) unless it carries errors.
       onNext: (_ctx, _id, _payload, _args, result) =>

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputValidationError } from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
@@ -27,6 +27,7 @@ import { useParamJsonErrors } from './param-errors.ts';
 import { markedRequestId, markRequestId, useRequestIds } from './request-ids.ts';
 import { schema } from './schema.ts';
 import { useSharedSubscriptionResults } from './shared-subscriptions.ts';
+import { useSseResponses } from './sse-responses.ts';
 
 export const MAX_REQUEST_BYTES = 100 * 1024;
 
@@ -128,7 +129,7 @@ export function createContextFactory({ config, db, services, logger }: YogaDeps)
 
 export function createGraphQLServer(deps: YogaDeps) {
   const makeContext = createContextFactory(deps);
-  return createYoga<{ req: IncomingMessage }>({
+  return createYoga<{ req: IncomingMessage; res?: ServerResponse }>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: deps.config.graphiql,
@@ -150,6 +151,7 @@ export function createGraphQLServer(deps: YogaDeps) {
       useOneCredentialFieldPerOperation(),
       useRequestIds(),
       useSharedSubscriptionResults(),
+      useSseResponses(),
     ],
     // HTTP sends the token as a header (from Yoga's Request, or passed as `authorization` by the
     // JSON POST handler); graphql-ws in connectionParams.authorization.

@@ -9,7 +9,7 @@ import { channel } from 'node:diagnostics_channel';
  * - `feed-read`: the feed's reads and authorization re-checks answered;
  * - `feed-pushed`: every subscriber's value was pushed to its stream;
  * - `executed`: one shared GraphQL execution for an audience (`ms`: how long it took);
- * - `socket-written`: one `next` message handed to a WebSocket (before the write).
+ * - `socket-written`: one `next` event handed to a WebSocket or an SSE response (before the write).
  */
 export type LiveStage =
   | 'sync-fetched'

@@ -10,9 +10,36 @@
  * whichever side ended the stream (`end`, or the consumer's `return()`).
  */
 export interface LiveStream<T> {
-  iterator: AsyncIterableIterator<T>;
+  iterator: LiveIterator<T>;
   push(value: T): void;
   end(error?: Error): void;
+}
+
+/** Takes a stream's values as they are pushed, in place of reading them (see `listenLive`). */
+export interface LiveListener<T> {
+  next(value: T): void;
+  end(error?: Error): void;
+}
+
+const LISTEN = Symbol('live-stream.listen');
+
+export interface LiveIterator<T> extends AsyncIterableIterator<T> {
+  [LISTEN](listener: LiveListener<T>): boolean;
+}
+
+/**
+ * Switches a live stream, before its first read, from being read to calling `listener` inside
+ * each `push` and `end`: no promise per value, which counts when one event reaches 10,000
+ * streams. Starts the stream as a first read would; its `return()` still ends it. False (and
+ * nothing changed) for any other iterable, or a stream already read.
+ */
+export function isLiveStream(source: unknown): boolean {
+  return typeof (source as Partial<LiveIterator<unknown>> | null)?.[LISTEN] === 'function';
+}
+
+export function listenLive<T>(source: unknown, listener: LiveListener<T>): boolean {
+  const listen = (source as Partial<LiveIterator<T>> | null)?.[LISTEN];
+  return typeof listen === 'function' && listen.call(source, listener);
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -23,6 +50,7 @@ export function createLiveStream<T>(hooks: { start(): void; end(): void }): Live
   let waiting: { resolve(r: IteratorResult<T>): void; reject(e: Error): void } | undefined;
   let ended = false;
   let failure: Error | undefined;
+  let listener: LiveListener<T> | undefined;
 
   const finish = () => {
     if (ended) return;
@@ -30,9 +58,21 @@ export function createLiveStream<T>(hooks: { start(): void; end(): void }): Live
     if (started) hooks.end();
   };
 
-  const iterator: AsyncIterableIterator<T> = {
+  const iterator: LiveIterator<T> = {
     [Symbol.asyncIterator]() {
       return this;
+    },
+    [LISTEN](taker) {
+      if (started || ended) return false;
+      listener = taker;
+      started = true;
+      hooks.start();
+      if (held) {
+        const { value } = held;
+        held = undefined;
+        taker.next(value);
+      }
+      return true;
     },
     next() {
       if (!started && !ended) {
@@ -68,6 +108,7 @@ export function createLiveStream<T>(hooks: { start(): void; end(): void }): Live
     iterator,
     push(value) {
       if (ended) return;
+      if (listener) return listener.next(value);
       const consumer = waiting;
       if (consumer) {
         waiting = undefined;
@@ -76,6 +117,10 @@ export function createLiveStream<T>(hooks: { start(): void; end(): void }): Live
     },
     end(error) {
       if (ended) return;
+      if (listener) {
+        finish();
+        return listener.end(error);
+      }
       failure = error;
       finish();
       const consumer = waiting;
