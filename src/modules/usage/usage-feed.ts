@@ -1,4 +1,5 @@
-import { and, inArray, isNotNull } from 'drizzle-orm';
+import { and, isNotNull } from 'drizzle-orm';
+import { anyOf } from '../../db/any-of.ts';
 import { sessions, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, UnauthenticatedError } from '../../lib/errors.ts';
@@ -59,13 +60,13 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
         ? db
             .select({ id: users.id, tokenVersion: users.tokenVersion })
             .from(users)
-            .where(inArray(users.id, ids))
+            .where(anyOf(users.id, ids))
         : [],
       sessionIds.length
         ? db
             .select({ id: sessions.id })
             .from(sessions)
-            .where(and(inArray(sessions.id, sessionIds), isNotNull(sessions.endedAt)))
+            .where(and(anyOf(sessions.id, sessionIds), isNotNull(sessions.endedAt)))
         : [],
     ]);
     const versions = new Map(rows.map((r) => [r.id, r.tokenVersion]));

@@ -1,5 +1,6 @@
-import { and, eq, gte, inArray, lte, ne, sql } from 'drizzle-orm';
+import { and, eq, gte, lte, ne, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { anyOf } from '../../db/any-of.ts';
 import { organisations, tenants, usageCurrent, usageSyncState } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, ValidationError } from '../../lib/errors.ts';
@@ -183,7 +184,7 @@ export function createUsageService({ db, config, clock }: Deps, tenantsService: 
           and(eq(tenants.organisationId, organisations.id), ne(tenants.status, 'deleted')),
         )
         .leftJoin(usageCurrent, eq(usageCurrent.tenantId, tenants.id))
-        .where(inArray(organisations.id, organisationIds))
+        .where(anyOf(organisations.id, organisationIds))
         .groupBy(organisations.id, organisations.billingPlan);
       const syncedAt = await lastSuccess();
       return new Map(
@@ -214,7 +215,7 @@ export function createUsageService({ db, config, clock }: Deps, tenantsService: 
         .select({ id: tenants.id, usage: usageCurrent })
         .from(tenants)
         .leftJoin(usageCurrent, eq(usageCurrent.tenantId, tenants.id))
-        .where(and(inArray(tenants.id, tenantIds), ne(tenants.status, 'deleted')));
+        .where(and(anyOf(tenants.id, tenantIds), ne(tenants.status, 'deleted')));
       const syncedAt = rows.some((r) => !r.usage) ? await lastSuccess() : null;
       return new Map(
         rows.map(({ id, usage }) => [

@@ -1,0 +1,10 @@
+import { type Column, param, type SQL, sql } from 'drizzle-orm';
+
+/**
+ * `column = any($1::text[])`: one bound parameter however many values. `inArray` binds one per
+ * value, and the wire protocol allows at most 65,535: a live feed with more distinct sessions
+ * than that on one instance would fail every push. Text columns (our ids) only.
+ */
+export function anyOf(column: Column, values: readonly string[]): SQL {
+  return sql`${column} = any(${param([...values])}::text[])`;
+}
