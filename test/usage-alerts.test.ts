@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.ts';
 import { useTestServer } from './helpers/app.ts';
-import { createTenant, signupOrg } from './helpers/factories.ts';
+import { createTenant, PASSWORD, signupOrg } from './helpers/factories.ts';
 import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
 import { restCall } from './helpers/rest.ts';
 import { subscribeWs } from './helpers/subscriptions.ts';
@@ -107,5 +107,36 @@ describe('usage alerts', () => {
     const mine = (await server().gql(ALERTS, {}, org.token)).data.billing.alerts;
     expect(mine).toEqual([{ limit: 'active_series', threshold: 80, used: 9_000, max: 10_000 }]);
     expect(second.length).toBeLessThanOrEqual(1);
+  });
+
+  it("ends a logged-out session's alert stream at the next alert; the owner's other session goes on", async () => {
+    const org = await signupOrg(server());
+    const tenant = await createTenant(server(), org.token);
+    const login = await server().gql(
+      `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { ... on AuthPayload { token } } }`,
+      { e: org.email, p: PASSWORD },
+    );
+    const second = login.data.login.token as string;
+    const ALERT = 'subscription { orgUsageAlert { threshold } }';
+    const alertsService = server().app.services.usageAlerts;
+    const before = alertsService.subscriberCount;
+    const staying = subscribeWs(server().url, ALERT, {}, org.token);
+    const leaving = subscribeWs(server().url, ALERT, {}, second);
+    try {
+      for (let i = 0; i < 250 && alertsService.subscriberCount < before + 2; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(alertsService.subscriberCount).toBe(before + 2);
+      expect((await server().gql('mutation { logout }', {}, second)).data.logout).toBe(true);
+      await syncWith(tenant.id, 8_000);
+      expect((await staying.next()).data.orgUsageAlert).toEqual({ threshold: 80 });
+      const last = await leaving.next();
+      expect(last.errors[0].message).toMatch(/expired or revoked/);
+      expect(last.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      await leaving.ended;
+    } finally {
+      staying.close();
+      leaving.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Deps } from '../../lib/deps.ts';
 import { UnauthenticatedError } from '../../lib/errors.ts';
 import type { UsageAlertEvent } from '../../lib/events.ts';
 import { reportFailure } from '../../lib/failures.ts';
+import { createLiveAuthorization, LAPSED_MESSAGE } from '../auth/live-authorization.ts';
 import type { AuthenticatedSession, Session } from '../auth/session.ts';
 import { limitUsages, readLimitFigures } from './limit-usage.ts';
 
@@ -40,16 +41,27 @@ export function createUsageAlerts({ db, clock, events, logger }: Deps) {
   }>();
   let pending: Promise<unknown> = Promise.resolve();
 
-  events.subscribe('usage.alert', (alert) => {
-    const now = clock.now().getTime();
-    for (const s of subscribers) {
-      if (s.session.organisationId !== alert.organisationId) continue;
-      if (s.session.expiresAt.getTime() <= now) {
-        s.stop(new UnauthenticatedError('Token expired; subscribe again with a new token'));
-      } else {
-        s.push(alert);
-      }
+  const stillAuthorized = createLiveAuthorization(db, clock);
+  let delivering: Promise<unknown> = Promise.resolve();
+
+  /** As the usage feed: each push re-checks its subscribers, so a logout ends the stream too. */
+  const deliver = async (alert: UsageAlert) => {
+    const audience = [...subscribers].filter(
+      (s) => s.session.organisationId === alert.organisationId,
+    );
+    if (audience.length === 0) return;
+    const authorized = await stillAuthorized(audience.map((s) => s.session));
+    for (const s of audience) {
+      if (authorized(s.session)) s.push(alert);
+      else s.stop(new UnauthenticatedError(LAPSED_MESSAGE));
     }
+  };
+
+  events.subscribe('usage.alert', (alert) => {
+    // In order, one alert at a time; a lost database skips the push (fail closed), logged.
+    delivering = delivering
+      .then(() => deliver(alert))
+      .catch((err) => reportFailure(logger, err, { during: 'usage alert push' }));
   });
 
   /**
@@ -115,8 +127,12 @@ export function createUsageAlerts({ db, clock, events, logger }: Deps) {
 
   return {
     evaluate,
+    /** Alert streams open on this instance. */
+    get subscriberCount() {
+      return subscribers.size;
+    },
     /** Resolves once the evaluations started so far are done (tests; shutdown). */
-    settled: () => pending.then(() => undefined),
+    settled: () => pending.then(() => delivering).then(() => undefined),
 
     async recent(session: Session): Promise<UsageAlert[]> {
       const rows = await db

@@ -1,12 +1,10 @@
-import { and, isNotNull } from 'drizzle-orm';
-import { anyOf } from '../../db/any-of.ts';
-import { sessions, users } from '../../db/schema.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { NotFoundError, UnauthenticatedError } from '../../lib/errors.ts';
 import { reportFailure } from '../../lib/failures.ts';
 import { markLiveStage } from '../../lib/live-stages.ts';
 import { createLiveStream, type LiveStream } from '../../lib/live-stream.ts';
 import type { SubscriberTransport } from '../../lib/metrics.ts';
+import { createLiveAuthorization, LAPSED_MESSAGE } from '../auth/live-authorization.ts';
 import type { AuthenticatedSession } from '../auth/session.ts';
 import type { OrgUsage, TenantUsage, UsageService } from './usage.service.ts';
 
@@ -50,32 +48,7 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
     return subscriber.stream.iterator;
   };
 
-  /** Ends subscriptions whose token expired, whose login ended, or whose user was removed or changed password. */
-  const stillAuthorized = async (subscribed: AuthenticatedSession[]) => {
-    const now = clock.now().getTime();
-    const ids = [...new Set(subscribed.map((s) => s.userId))];
-    const sessionIds = [...new Set(subscribed.flatMap((s) => (s.sessionId ? [s.sessionId] : [])))];
-    const [rows, ended] = await Promise.all([
-      ids.length
-        ? db
-            .select({ id: users.id, tokenVersion: users.tokenVersion })
-            .from(users)
-            .where(anyOf(users.id, ids))
-        : [],
-      sessionIds.length
-        ? db
-            .select({ id: sessions.id })
-            .from(sessions)
-            .where(and(anyOf(sessions.id, sessionIds), isNotNull(sessions.endedAt)))
-        : [],
-    ]);
-    const versions = new Map(rows.map((r) => [r.id, r.tokenVersion]));
-    const loggedOut = new Set(ended.map((r) => r.id));
-    return (s: AuthenticatedSession) =>
-      s.expiresAt.getTime() > now &&
-      versions.get(s.userId) === s.tokenVersion &&
-      !(s.sessionId && loggedOut.has(s.sessionId));
-  };
+  const stillAuthorized = createLiveAuthorization(db, clock);
 
   const fanOut = async () => {
     const orgs = [...orgSubscribers];
@@ -88,9 +61,7 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
       usage.tenantUsagesFor([...new Set(tenants.map((s) => s.tenantId!))]),
     ]);
     markLiveStage('feed-read');
-    const expired = new UnauthenticatedError(
-      'Token expired or revoked; subscribe again with a new token',
-    );
+    const expired = new UnauthenticatedError(LAPSED_MESSAGE);
     for (const sub of orgs) {
       if (!authorized(sub.session)) sub.stream.end(expired);
       else {
