@@ -8,8 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type App, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { sessions } from '../src/db/schema.ts';
 import type { Clock } from '../src/lib/clock.ts';
+import { newId } from '../src/lib/ids.ts';
 import { LIVE_STAGES, type LiveStageMessage } from '../src/lib/live-stages.ts';
+import { issueToken } from '../src/modules/auth/tokens.ts';
 import { createScratchDatabase } from './lib/database.ts';
 import { formatTable } from './lib/load.ts';
 import { startPrometheusStub } from './lib/prometheus.ts';
@@ -76,6 +79,9 @@ interface Spread {
  * `orgUsageUpdated` in one organisation, opened by other processes; one usage sync, then how
  * long after the commit each subscriber got the update. graphql-ws and SSE separately, each in
  * fresh server processes, so one's leftover heap does not hide the other's memory.
+ *
+ * `BENCH_FANOUT_SESSIONS=<n>` (default 1): the subscribers use n logins of the one user in
+ * turn, so the feed's re-check reads n sessions per push, as n dashboards would.
  *
  * Knobs for the large run (`BENCH_FANOUT_INSTANCES=2 BENCH_FANOUT_CLIENTS=4 BENCH_FANOUT_WS=50000
  * BENCH_FANOUT_TRANSPORTS=ws`): a second instance on the same database hears the sync over
@@ -157,10 +163,11 @@ async function serveAndMeasure(
       await app.usageSync.stop();
       if (spread.instances > 1) peer = await startPeer(database.url, stub.url, jwtSecret);
       const { token, tenantIds } = await signupWithTenants(url, 3);
+      const tokens = await moreSessions(app, clock, jwtSecret, token, SESSIONS);
       stub.setTenants(tenantIds);
       await triggerSync(app, clock); // usage exists before anyone subscribes
       const urls = peer ? [url, peer.url] : [url];
-      return await measure(app, clock, gc, peer, { transport, urls, token, count, ...spread });
+      return await measure(app, clock, gc, peer, { transport, urls, tokens, count, ...spread });
     } finally {
       await peer?.stop();
       await app.stop();
@@ -174,7 +181,8 @@ async function serveAndMeasure(
 interface Target extends Spread {
   transport: Transport;
   urls: string[];
-  token: string;
+  /** Subscriber i uses tokens[i % tokens.length]: one per login. */
+  tokens: string[];
   count: number;
 }
 
@@ -398,7 +406,8 @@ function startClients(count: number) {
               query: QUERY,
               transport: target.transport,
               url: target.urls[i % target.urls.length]!,
-              token: target.token,
+              // Each client takes the logins in turn from where the previous share ended.
+              tokens: rotate(target.tokens, i * Math.floor(target.count / count)),
               count: share,
               localAddress: count > 1 ? `127.0.0.${2 + i}` : undefined,
               // Together no more connections at once than one client would open.
@@ -479,6 +488,57 @@ async function servePeer(databaseUrl: string, stubUrl: string, jwtSecret: string
     }
   });
   process.send!({ url });
+}
+
+const SESSIONS = envNumber('BENCH_FANOUT_SESSIONS', 1);
+
+const rotate = <T>(items: T[], by: number) => {
+  const at = by % items.length;
+  return [...items.slice(at), ...items.slice(0, at)];
+};
+
+/**
+ * `count` logins of the signed-up user, the first being its own: the other sessions are
+ * inserted directly and their tokens signed with the bench's secret, as login would (login
+ * itself costs a scrypt hash each and is rate limited per account).
+ */
+async function moreSessions(
+  app: App,
+  clock: Clock,
+  jwtSecret: string,
+  token: string,
+  count: number,
+): Promise<string[]> {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as {
+    sub: string;
+    ver: number;
+  };
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + app.config.sessionMaxAgeSeconds * 1000);
+  const rows = Array.from({ length: count - 1 }, () => ({
+    id: newId('ses'),
+    userId: claims.sub,
+    refreshHash: randomBytes(32).toString('hex'),
+    tokenVersion: claims.ver,
+    createdAt: now,
+    expiresAt,
+  }));
+  for (let i = 0; i < rows.length; i += 1_000) {
+    await app.database.db.insert(sessions).values(rows.slice(i, i + 1_000));
+  }
+  const settings = {
+    secret: new TextEncoder().encode(jwtSecret),
+    issuer: app.config.jwt.issuer,
+    audience: app.config.jwt.audience,
+    ttlSeconds: app.config.jwt.ttlSeconds,
+  };
+  const issued = await Promise.all(
+    rows.map(async (row) => {
+      const claimsOf = { userId: claims.sub, version: claims.ver, sessionId: row.id };
+      return (await issueToken(settings, clock, claimsOf, expiresAt)).token;
+    }),
+  );
+  return [token, ...issued];
 }
 
 /** Signs up (the token lives JWT_TTL_S = 1 day) and creates a few tenants with usage. */
@@ -585,7 +645,7 @@ function report(rows: FanoutRow[], load: number): void {
   const kb = (bytes: number) => (bytes / 1024).toFixed(1);
   console.log(
     'usage fan-out: portal instances (own processes, one PostgreSQL), subscribers of orgUsageUpdated ' +
-      'in one organisation opened by client processes; latency = receive time - commit; CPU and ' +
+      `in one organisation (${SESSIONS} login${SESSIONS === 1 ? '' : 's'} in turn) opened by client processes; latency = receive time - commit; CPU and ` +
       `memory per subscriber: every instance's; ` +
       `load average ${load.toFixed(1)} on ${cpus().length} cores at start`,
   );

@@ -15,7 +15,8 @@ export type Command =
       type: 'open';
       transport: Transport;
       url: string;
-      token: string;
+      /** Subscriber i of this process uses tokens[i % tokens.length]. */
+      tokens: string[];
       count: number;
       query: string;
       /** Source address (127.0.0.x): each has its own ephemeral ports. */
@@ -167,11 +168,12 @@ async function openAll(command: Extract<Command, { type: 'open' }>): Promise<voi
   let firstError: string | undefined;
   const worker = async () => {
     while (next < command.count) {
+      const token = command.tokens[next % command.tokens.length]!;
       next++;
       try {
         subscribers.push(
           await openWithRetries(() =>
-            open(command.url, command.token, command.query, command.localAddress),
+            open(command.url, token, command.query, command.localAddress),
           ),
         );
       } catch (err) {
