@@ -66,9 +66,7 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
     keysPerTenant: options.keysPerTenant ?? 2,
     processCounts:
       options.processCounts ??
-      (process.env.BENCH_PROCESSES
-        ? [envNumber('BENCH_PROCESSES', 1)]
-        : [...new Set([1, cores])]),
+      (process.env.BENCH_PROCESSES ? [envNumber('BENCH_PROCESSES', 1)] : [...new Set([1, cores])]),
   };
   const database = await createScratchDatabase('portal_bench');
   try {
@@ -84,11 +82,11 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
     const body = JSON.stringify({ query: NESTED_QUERY });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const measure = async (script: string, processes: number): Promise<MeasuredLoad> => {
-      const server = await startTarget(script, {
-        ...env,
-        WORKERS: String(processes),
-        ...profileOptions(script),
-      });
+      const server = await startTarget(
+        script,
+        { ...env, WORKERS: String(processes) },
+        profileFlags(script),
+      );
       try {
         const url = `${server.url}/graphql`;
         const answer = await postText(url, body, headers);
@@ -148,11 +146,9 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
  * BENCH_CPU_PROF_DIR=dir: the portal's processes write V8 CPU profiles there on exit (open them
  * in Chrome DevTools or speedscope); the baseline is not profiled.
  */
-function profileOptions(script: string): Record<string, string> {
+function profileFlags(script: string): string[] {
   const dir = process.env.BENCH_CPU_PROF_DIR;
-  if (!dir || script !== 'src/main.ts') return {};
-  const inherited = process.env.NODE_OPTIONS ?? '';
-  return { NODE_OPTIONS: `${inherited} --cpu-prof --cpu-prof-dir=${dir}`.trim() };
+  return dir && script === 'src/main.ts' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** Seeds through an in-process portal, and records its answer and statement count once. */
