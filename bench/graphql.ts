@@ -143,12 +143,12 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
 }
 
 /**
- * BENCH_CPU_PROF_DIR=dir: the portal's processes write V8 CPU profiles there on exit (open them
- * in Chrome DevTools or speedscope); the baseline is not profiled.
+ * BENCH_PORTAL_NODE_FLAGS: node flags for the portal's processes only, such as
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--heap-prof` (NODE_OPTIONS may carry neither).
  */
 function profileFlags(script: string): string[] {
-  const dir = process.env.BENCH_CPU_PROF_DIR;
-  return dir && script === 'src/main.ts' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const flags = process.env.BENCH_PORTAL_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return script === 'src/main.ts' ? flags : [];
 }
 
 /** Seeds through an in-process portal, and records its answer and statement count once. */
