@@ -6,6 +6,7 @@ import { type App, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createScratchDatabase } from './lib/database.ts';
 import { failureCount, formatTable, type LoadResult, runLoad } from './lib/load.ts';
+import { processTreeCpuSeconds } from './lib/process-cpu.ts';
 import { startTarget } from './lib/target.ts';
 
 /** Issue 12: portal/baseline at one process each, and at one process per core each. */
@@ -24,11 +25,17 @@ export interface GraphqlBenchOptions {
   processCounts?: number[];
 }
 
+/** A load run, with the server processes' CPU time per answered request. */
+export interface MeasuredLoad extends LoadResult {
+  /** Server CPU (user + system, every process of it) per 2xx answer, in ms; null off Linux. */
+  cpuMsPerRequest: number | null;
+}
+
 export interface GraphqlRun {
   /** Server processes (WORKERS) of each side. */
   processes: number;
-  portal: LoadResult;
-  baseline: LoadResult;
+  portal: MeasuredLoad;
+  baseline: MeasuredLoad;
   /** portal req/s divided by baseline req/s. */
   ratio: number;
   target: number;
@@ -57,7 +64,9 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
     connections: options.connections ?? envNumber('BENCH_CONNECTIONS', 50),
     tenants: options.tenants ?? 100,
     keysPerTenant: options.keysPerTenant ?? 2,
-    processCounts: options.processCounts ?? [...new Set([1, cores])],
+    processCounts:
+      options.processCounts ??
+      (process.env.BENCH_PROCESSES ? [envNumber('BENCH_PROCESSES', 1)] : [...new Set([1, cores])]),
   };
   const database = await createScratchDatabase('portal_bench');
   try {
@@ -72,8 +81,12 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
     const { token, portalBody, portalStatementsPerRequest } = await prepare(env, settings);
     const body = JSON.stringify({ query: NESTED_QUERY });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const measure = async (script: string, processes: number) => {
-      const server = await startTarget(script, { ...env, WORKERS: String(processes) });
+    const measure = async (script: string, processes: number): Promise<MeasuredLoad> => {
+      const server = await startTarget(
+        script,
+        { ...env, WORKERS: String(processes) },
+        profileFlags(script),
+      );
       try {
         const url = `${server.url}/graphql`;
         const answer = await postText(url, body, headers);
@@ -84,13 +97,20 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
         await runLoad({ ...load, durationS: settings.warmupS });
         await setTimeout(SETTLE_MS);
         // Every answer under load must be byte-identical to this server's first, checked one.
+        const cpuBefore = processTreeCpuSeconds(server.child.pid!);
         const result = await runLoad({
           ...load,
           durationS: settings.durationS,
           expectBody: answer,
         });
+        // After the settle pause: the requests accepted before the deadline are then done too.
         await setTimeout(SETTLE_MS);
-        return result;
+        const cpuAfter = processTreeCpuSeconds(server.child.pid!);
+        const cpuMsPerRequest =
+          cpuBefore === null || cpuAfter === null || result.completed === 0
+            ? null
+            : ((cpuAfter - cpuBefore) * 1000) / result.completed;
+        return { ...result, cpuMsPerRequest };
       } finally {
         await server.stop();
       }
@@ -122,6 +142,15 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
   }
 }
 
+/**
+ * BENCH_PORTAL_NODE_FLAGS: node flags for the portal's processes only, such as
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--heap-prof` (NODE_OPTIONS may carry neither).
+ */
+function profileFlags(script: string): string[] {
+  const flags = process.env.BENCH_PORTAL_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return script === 'src/main.ts' ? flags : [];
+}
+
 /** Seeds through an in-process portal, and records its answer and statement count once. */
 async function prepare(
   env: Record<string, string>,
@@ -144,11 +173,12 @@ function report(
   result: GraphqlBenchResult,
   settings: Required<Omit<GraphqlBenchOptions, 'processCounts'>>,
 ): void {
-  const row = (name: string, r: LoadResult) => [
+  const row = (name: string, r: MeasuredLoad) => [
     name,
     r.requestsPerSecond.toFixed(0),
     r.p50Ms.toFixed(0),
     r.p99Ms.toFixed(0),
+    r.cpuMsPerRequest === null ? '-' : r.cpuMsPerRequest.toFixed(2),
     String(failureCount(r)),
   ];
   console.log(
@@ -157,7 +187,7 @@ function report(
   );
   console.log(
     formatTable(
-      ['', 'req/s', 'p50 ms', 'p99 ms', 'failed'],
+      ['', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'failed'],
       result.runs.flatMap((run) => [
         row(`portal (GraphQL), ${plural(run.processes)}`, run.portal),
         row(`baseline (node:http), ${plural(run.processes)}`, run.baseline),
@@ -168,11 +198,17 @@ function report(
     const verdict = run.ratio >= run.target ? 'meets' : 'BELOW';
     console.log(
       `ratio portal/baseline, ${plural(run.processes)} each: ${run.ratio.toFixed(2)} ` +
-        `(${verdict} target ${run.target})`,
+        `(${verdict} target ${run.target})${cpuRatio(run)}`,
     );
   }
   console.log(`portal ran ${result.portalStatementsPerRequest} SQL statements per request`);
 }
+
+/** Baseline CPU per request over the portal's: the share of the portal's work that is not GraphQL's. */
+const cpuRatio = ({ portal, baseline }: GraphqlRun) =>
+  portal.cpuMsPerRequest && baseline.cpuMsPerRequest
+    ? `; CPU per request baseline/portal ${(baseline.cpuMsPerRequest / portal.cpuMsPerRequest).toFixed(2)}`
+    : '';
 
 const plural = (processes: number) => `${processes} process${processes === 1 ? '' : 'es'}`;
 

@@ -24,8 +24,14 @@ export interface Target {
 }
 
 /** Runs a server script in its own process, as deployed, and waits for its "listening on" line. */
-export async function startTarget(script: string, env: Record<string, string>): Promise<Target> {
-  const child = spawn(process.execPath, [...npmStartNodeFlags(), '--import', 'tsx', script], {
+export async function startTarget(
+  script: string,
+  env: Record<string, string>,
+  /** Added to npm start's (such as --cpu-prof, which NODE_OPTIONS may not carry). */
+  extraNodeFlags: string[] = [],
+): Promise<Target> {
+  const flags = [...npmStartNodeFlags(), ...extraNodeFlags, '--import', 'tsx', script];
+  const child = spawn(process.execPath, flags, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -19,6 +19,7 @@ import type { Logger } from '../lib/logger.ts';
 import { useOneCredentialFieldPerOperation } from '../modules/auth/credential-fields-rule.ts';
 import type { Services } from '../services.ts';
 import { armorPlugin } from './armor.ts';
+import { useCompiledQueries } from './compiled-queries.ts';
 import { authenticateHeader, type GraphQLContext } from './context.ts';
 import { markVariableError, useNestingLimit, useParseErrorCodes } from './document-errors.ts';
 import { unavailableError } from './errors.ts';
@@ -149,6 +150,8 @@ export function createGraphQLServer(deps: YogaDeps) {
       useParseErrorCodes(),
       armorPlugin(),
       useOneCredentialFieldPerOperation(),
+      // Before the request IDs: its errors are replaced by graphql-js-shaped ones.
+      ...useCompiledQueries(),
       useRequestIds(),
       useSharedSubscriptionResults(),
       useSseResponses(),

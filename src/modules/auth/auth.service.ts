@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { organisations, sessions, type UserRow, users } from '../../db/schema.ts';
 import { rateLimitSubject } from '../../http/client-address.ts';
 import type { Deps, Tx } from '../../lib/deps.ts';
@@ -19,7 +19,9 @@ import { changePasswordSchema, loginSchema, signupSchema } from './auth.schemas.
 import { LoginLimiter } from './login-limiter.ts';
 import type { AuthenticatedSession, Session } from './session.ts';
 import { endSession, findLiveSession, startSession } from './sessions.ts';
-import { issueToken, type TokenSettings, verifyToken } from './tokens.ts';
+import { createTokenOwnerLookup } from './token-owner.ts';
+import { issueToken, type TokenSettings } from './tokens.ts';
+import { createTokenVerifier } from './verified-tokens.ts';
 
 export interface AuthResult {
   token: string;
@@ -48,6 +50,8 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
   };
   // A full scrypt gate answers "retry" before any attempt is counted: a flood is refused
   // without reaching the database (run() still refuses whatever passes this check together).
+  const verifyToken = createTokenVerifier(tokenSettings, clock);
+  const tokenOwner = createTokenOwnerLookup(db);
   const refuseWhenBusy = () => {
     if (!passwords.gate.hasRoom()) throw passwords.gate.busy();
   };
@@ -228,27 +232,12 @@ export function createAuthService(deps: Deps, tokenSettings: TokenSettings) {
      * and its login must not have been ended by logout (one statement either way).
      */
     async authenticate(token: string): Promise<AuthenticatedSession> {
-      const claims = await verifyToken(tokenSettings, clock, token);
-      const columns = {
-        id: users.id,
-        organisationId: users.organisationId,
-        role: users.role,
-        tokenVersion: users.tokenVersion,
-      };
-      const [user] = claims.sessionId
-        ? await db
-            .select({ ...columns, endedAt: sessions.endedAt })
-            .from(users)
-            .innerJoin(
-              sessions,
-              and(eq(sessions.id, claims.sessionId), eq(sessions.userId, users.id)),
-            )
-            .where(eq(users.id, claims.userId))
-        : await db.select(columns).from(users).where(eq(users.id, claims.userId));
+      const claims = await verifyToken(token);
+      const user = await tokenOwner(claims);
       if (!user || user.tokenVersion !== claims.version) {
         throw new UnauthenticatedError('Token no longer valid; log in again');
       }
-      if ('endedAt' in user && user.endedAt) {
+      if (user.endedAt) {
         throw new UnauthenticatedError('Logged out; log in again');
       }
       return {
