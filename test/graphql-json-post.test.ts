@@ -165,7 +165,9 @@ describe('JSON POST to /graphql, answered directly or by Yoga', () => {
       onRequestParse: 10,
       onParams: 1,
       onExecutionResult: 0,
-      onResultProcess: 1,
+      // Yoga's result processors; useSseResponses (subscriptions over text/event-stream only:
+      // the direct door answers queries and mutations, never a subscription).
+      onResultProcess: 2,
       // useOfflineGraphiQL (it only replaces GraphiQL's GET text/html page).
       onResponse: 1,
     });
