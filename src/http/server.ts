@@ -110,15 +110,16 @@ export function createHttpServer(
       return;
     }
     labelRoute(res, route.label);
-    const fail = (err: unknown) =>
-      sendUnhandled(res, logger, err, { path: url.pathname }, request.id);
     try {
       const result = route.handler(req, res, url);
-      if (result) result.catch(fail);
+      if (result) result.catch((err: unknown) => unhandled(res, err, url, request.id));
     } catch (err) {
-      fail(err);
+      unhandled(res, err, url, request.id);
     }
   });
+  // Made once, not per request: the hot path allocates no error handler it will rarely need.
+  const unhandled = (res: ServerResponse, err: unknown, url: RequestTarget, requestId: string) =>
+    sendUnhandled(res, logger, err, { path: url.pathname }, requestId);
   const connections = new ConnectionTracker(server, clock);
   answerOddRequests(server, connections);
   server.keepAliveTimeout = 65_000;
