@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { logAccess } from './access-log.ts';
+import { accessLog } from './access-log.ts';
 import { ConnectionTracker } from './connections.ts';
 import { answerOddRequests, refuseOddMethod } from './odd-requests.ts';
 import { requestInfo } from './request-info.ts';
@@ -91,13 +91,14 @@ export function createHttpServer(
   }));
   const exact = new Map(labelled.filter((r) => !isPrefix(r)).map((r) => [r.path, r]));
   const prefixes = labelled.filter(isPrefix);
+  const logAccess = accessLog(logger);
 
   const server = createServer((req, res) => {
     connections.track(req, res);
     const request = requestInfo(req);
     res.setHeader('x-request-id', request.id);
     observe?.(req, res);
-    logAccess(logger, req, res, request);
+    logAccess(res);
     if (refuseOddMethod(req, res)) return;
     const url = RequestTarget.of(req.url);
     if (!url) {
