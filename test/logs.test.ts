@@ -488,6 +488,40 @@ describe('access lines', () => {
       await http.close(1_000);
     }
   });
+
+  it('costs a response nothing above info (no line could be written): no listener at warn', async () => {
+    const closeListeners = async (level: 'info' | 'warn') => {
+      const lines: unknown[] = [];
+      const logger = createLogger(level, (line) => void lines.push(line));
+      let count = -1;
+      const http = createHttpServer(
+        [
+          {
+            path: '/graphql',
+            handler: (_req, res) => {
+              count = res.listenerCount('close');
+              res.writeHead(200, { 'content-length': 0 });
+              res.end();
+            },
+          },
+        ],
+        logger,
+      );
+      await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (http.server.address() as AddressInfo).port;
+        (await fetch(`http://127.0.0.1:${port}/graphql`)).body?.cancel();
+        await new Promise((r) => setTimeout(r, 100));
+        return { count, lines: lines.length };
+      } finally {
+        await http.close(1_000);
+      }
+    };
+    const info = await closeListeners('info');
+    const warn = await closeListeners('warn');
+    expect(info.lines).toBe(1);
+    expect(warn).toEqual({ count: info.count - 1, lines: 0 });
+  });
 });
 
 function rid(id: string) {

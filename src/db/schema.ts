@@ -13,6 +13,10 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+/** Insert DEFAULT: for a column a BEFORE INSERT trigger sets (drizzle would require a value). */
+function filledByTrigger() {
+  return sql`default`;
+}
 
 export const billingPlanEnum = pgEnum('billing_plan', ['free', 'scale']);
 export const roleEnum = pgEnum('user_role', ['owner', 'admin', 'viewer']);
@@ -101,9 +105,14 @@ export const apiKeys = pgTable(
 
 /**
  * Each working secret of a key as its own row, keyed by its SHA-256 (hex): the current one and,
- * after a roll, the previous one until its grace period ends. An uncached verification is one
- * primary-key lookup here joined to the key and its tenant (status, scopes, expiry stay there).
- * Written in the transaction that writes the key's hash and previous_hash.
+ * after a roll, the previous one until its grace period ends. Written in the transaction that
+ * writes the key's hash and previous_hash.
+ *
+ * An uncached verification reads this row alone: what it needs of the key and its tenant is
+ * copied here (a join of the three tables cost PostgreSQL twice a primary-key read). Triggers
+ * keep the copy (migration `*_verify_columns_on_secrets`): an insert takes it from the key and
+ * the tenant, share-locked, and an update of either rewrites it in the same transaction, however
+ * the row was changed (a service, a migration, plain SQL).
  */
 export const apiKeySecrets = pgTable(
   'api_key_secrets',
@@ -114,8 +123,19 @@ export const apiKeySecrets = pgTable(
       .references(() => apiKeys.id, { onDelete: 'cascade' }),
     /** Null for the current secret; for the one a roll replaced, the end of its grace period. */
     graceExpiresAt: tz('grace_expires_at'),
+    // Copies of api_keys.tenant_id, scopes, expires_at, revoked_at and tenants.status. An insert
+    // leaves them to the trigger (DEFAULT here, filled before the NOT NULL checks run).
+    tenantId: text('tenant_id').notNull().$defaultFn(filledByTrigger),
+    scopes: text('scopes').array().notNull().$defaultFn(filledByTrigger),
+    expiresAt: tz('expires_at').$defaultFn(filledByTrigger),
+    revokedAt: tz('revoked_at').$defaultFn(filledByTrigger),
+    tenantStatus: tenantStatusEnum('tenant_status').notNull().$defaultFn(filledByTrigger),
   },
-  (t) => [index('api_key_secrets_key_idx').on(t.keyId)],
+  (t) => [
+    index('api_key_secrets_key_idx').on(t.keyId),
+    // A tenant's status change rewrites its secrets' copy.
+    index('api_key_secrets_tenant_idx').on(t.tenantId),
+  ],
 );
 
 export const usageCurrent = pgTable('usage_current', {

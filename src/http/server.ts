@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { logAccess } from './access-log.ts';
+import { accessLog } from './access-log.ts';
 import { ConnectionTracker } from './connections.ts';
 import { answerOddRequests, refuseOddMethod } from './odd-requests.ts';
 import { requestInfo } from './request-info.ts';
@@ -91,13 +91,14 @@ export function createHttpServer(
   }));
   const exact = new Map(labelled.filter((r) => !isPrefix(r)).map((r) => [r.path, r]));
   const prefixes = labelled.filter(isPrefix);
+  const logAccess = accessLog(logger);
 
   const server = createServer((req, res) => {
     connections.track(req, res);
     const request = requestInfo(req);
     res.setHeader('x-request-id', request.id);
     observe?.(req, res);
-    logAccess(logger, req, res, request);
+    logAccess(res);
     if (refuseOddMethod(req, res)) return;
     const url = RequestTarget.of(req.url);
     if (!url) {
@@ -110,15 +111,16 @@ export function createHttpServer(
       return;
     }
     labelRoute(res, route.label);
-    const fail = (err: unknown) =>
-      sendUnhandled(res, logger, err, { path: url.pathname }, request.id);
     try {
       const result = route.handler(req, res, url);
-      if (result) result.catch(fail);
+      if (result) result.catch((err: unknown) => unhandled(res, err, url, request.id));
     } catch (err) {
-      fail(err);
+      unhandled(res, err, url, request.id);
     }
   });
+  // Made once, not per request: the hot path allocates no error handler it will rarely need.
+  const unhandled = (res: ServerResponse, err: unknown, url: RequestTarget, requestId: string) =>
+    sendUnhandled(res, logger, err, { path: url.pathname }, requestId);
   const connections = new ConnectionTracker(server, clock);
   answerOddRequests(server, connections);
   server.keepAliveTimeout = 65_000;

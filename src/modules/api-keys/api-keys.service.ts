@@ -166,14 +166,16 @@ export function createApiKeysService(
           .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.hash, existing.hash)))
           .returning();
         if (!row) return { row, evict: undefined };
-        // The secret rows follow: the earlier previous one goes, the replaced one gets its grace.
+        // The secret rows follow: the new one (first: its trigger share-locks the tenant before
+        // this transaction holds any secret row, the order a tenant's status change takes too),
+        // the earlier previous one goes, the replaced one gets its grace.
+        await tx.insert(apiKeySecrets).values({ hash, keyId: row.id });
         if (dropped.length)
           await tx.delete(apiKeySecrets).where(eq(apiKeySecrets.hash, dropped[0]!));
         await tx
           .update(apiKeySecrets)
           .set({ graceExpiresAt })
           .where(eq(apiKeySecrets.hash, existing.hash));
-        await tx.insert(apiKeySecrets).values({ hash, keyId: row.id });
         await recordAudit(tx, session, 'api_key.rolled', { type: 'api_key', id: row.id }, now);
         // Cached entries of the old secret carry the grace expiry only after a fresh lookup.
         const hashes = [existing.hash, ...dropped];

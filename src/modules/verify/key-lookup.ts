@@ -3,21 +3,22 @@ import type { Db } from '../../db/client.ts';
 import { apiKeySecrets, apiKeys, tenants } from '../../db/schema.ts';
 import type { KeyLookup } from './key-cache.ts';
 
-/** One primary-key lookup of the secret, joined to its key and the key's tenant. */
+/**
+ * One primary-key read of the secret's row, which carries what verification needs of its key and
+ * tenant (kept by triggers, see api_key_secrets in schema.ts).
+ */
 export function createKeyLookup(db: Db): (hash: string) => Promise<KeyLookup> {
   const statement = db
     .select({
-      id: apiKeys.id,
-      tenantId: apiKeys.tenantId,
-      scopes: apiKeys.scopes,
-      expiresAt: apiKeys.expiresAt,
-      revokedAt: apiKeys.revokedAt,
+      id: apiKeySecrets.keyId,
+      tenantId: apiKeySecrets.tenantId,
+      scopes: apiKeySecrets.scopes,
+      expiresAt: apiKeySecrets.expiresAt,
+      revokedAt: apiKeySecrets.revokedAt,
       graceExpiresAt: apiKeySecrets.graceExpiresAt,
-      tenantStatus: tenants.status,
+      tenantStatus: apiKeySecrets.tenantStatus,
     })
     .from(apiKeySecrets)
-    .innerJoin(apiKeys, eq(apiKeys.id, apiKeySecrets.keyId))
-    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(eq(apiKeySecrets.hash, sql.placeholder('hash')))
     .prepare('verify_key_lookup');
 

@@ -73,14 +73,13 @@ export function createVerifyService({ db, clock, config, events, logger, metrics
       let refusal: Refusal | undefined;
       recorder.cache(grant !== undefined);
       if (grant === undefined) {
-        const source = sourceOf();
         // A key that worked lately is looked up whatever its client's budget: known keys are
-        // never slowed, even when a flood shares their address.
-        const known = cache.wasUsable(hash);
-        const retryAfterSeconds = known ? 0 : limiter.take(source);
+        // never slowed, even when a flood shares their address (whose source is then not needed).
+        const source = cache.wasUsable(hash) ? undefined : sourceOf();
+        const retryAfterSeconds = source === undefined ? 0 : limiter.take(source);
         if (retryAfterSeconds > 0) return { status: 429, outcome: 'throttled', retryAfterSeconds };
         ({ grant, refusal } = await cache.lookup(hash, load));
-        if (grant && !known) limiter.refund(source);
+        if (grant && source !== undefined) limiter.refund(source);
       }
       if (!grant) return REFUSED[refusal ?? cache.refusalOf(hash) ?? 'unknown'];
       const now = clock.now();
