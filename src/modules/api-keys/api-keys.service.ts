@@ -163,7 +163,14 @@ export function createApiKeysService(
             previousHash: existing.hash,
             previousExpiresAt: graceExpiresAt,
           })
-          .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.hash, existing.hash)))
+          // Not revoked meanwhile either: a roll must not hand out a key that can never work.
+          .where(
+            and(
+              eq(apiKeys.id, existing.id),
+              eq(apiKeys.hash, existing.hash),
+              isNull(apiKeys.revokedAt),
+            ),
+          )
           .returning();
         if (!row) return { row, evict: undefined };
         // The secret rows follow: the new one (first: its trigger share-locks the tenant before
