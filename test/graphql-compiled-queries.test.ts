@@ -1,11 +1,10 @@
 import { parse } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMPILE_FROM_EXECUTION } from '../src/graphql/compiled-queries.ts';
-import { createGraphQLServer } from '../src/graphql/yoga.ts';
-import { createLogger } from '../src/lib/logger.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg, type TestOrg } from './helpers/factories.ts';
 import { postRaw } from './helpers/graphql-http.ts';
+import { yogaOf } from './helpers/yoga.ts';
 
 // Queries run compiled (graphql-jit) from their second execution on: every answer must be the
 // one graphql-js gave the first time, byte for byte, errors and statuses included.
@@ -29,12 +28,7 @@ describe('compiled queries', () => {
 
   it('runs a repeated query compiled, and a mutation never', async () => {
     const { app } = server();
-    const yoga = createGraphQLServer({
-      config: app.config,
-      db: app.database.db,
-      services: app.services,
-      logger: createLogger('silent'),
-    });
+    const yoga = yogaOf(app);
     const run = async (query: string) => {
       const { execute, contextFactory, schema } = yoga.getEnveloped({
         authorization: `Bearer ${org.token}`,

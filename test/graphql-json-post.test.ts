@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGraphQLServer } from '../src/graphql/yoga.ts';
-import { createLogger } from '../src/lib/logger.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg, type TestOrg } from './helpers/factories.ts';
 import { postRaw } from './helpers/graphql-http.ts';
+import { yogaOf } from './helpers/yoga.ts';
 
 // A JSON POST from an API client is answered without Yoga's fetch layer (src/graphql/json-post.ts);
 // an Accept header that is not exactly `*/*` or `application/json` sends the same request through
@@ -137,12 +136,7 @@ describe('JSON POST to /graphql, answered directly or by Yoga', () => {
 
   it('fails when a Yoga plugin with request-level hooks comes or goes, so the direct answer gets reviewed', () => {
     const { app } = server();
-    const yoga = createGraphQLServer({
-      config: app.config,
-      db: app.database.db,
-      services: app.services,
-      logger: createLogger('silent'),
-    }) as unknown as { plugins: Record<string, unknown>[] };
+    const yoga = yogaOf(app) as unknown as { plugins: Record<string, unknown>[] };
     // json-post.ts answers without these hooks: a plugin using one (persisted operations, CSRF
     // prevention, a response cache, tracing...) would not see API clients' POSTs. Send such
     // requests to Yoga, or make sure skipping it is right, then update the counts.

@@ -1,9 +1,8 @@
 import { parse } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGraphQLServer } from '../src/graphql/yoga.ts';
-import { createLogger } from '../src/lib/logger.ts';
 import { useTestServer } from './helpers/app.ts';
 import { createApiKey, createTenant, signupOrg, type TestOrg } from './helpers/factories.ts';
+import { yogaOf } from './helpers/yoga.ts';
 
 // patches/@graphql-tools+executor: Yoga's executor builds each result object as `{}` rather than
 // `Object.create(null)`, so results share hidden classes and JSON.stringify takes its fast path.
@@ -35,12 +34,7 @@ describe('result objects of the GraphQL executor', () => {
   /** Runs a query through Yoga's envelop (plugins, context, executor) without HTTP. */
   async function executeInProcess(query: string) {
     const { app } = server();
-    const yoga = createGraphQLServer({
-      config: app.config,
-      db: app.database.db,
-      services: app.services,
-      logger: createLogger('silent'),
-    });
+    const yoga = yogaOf(app);
     const { execute, contextFactory, schema } = yoga.getEnveloped({
       authorization: `Bearer ${org.token}`,
     });
