@@ -29,6 +29,12 @@ export function createUsageSync(deps: Deps, database: Database) {
   // Whichever instance synced, every one hears of it: each reports the same lag.
   events.subscribe('usage.synced', ({ at }) => recorder.succeededAt(new Date(at)));
   const intervalMs = config.usage.intervalSeconds * 1000;
+  // The sync's own statements get the tick's budget (the interval) rather than a request's
+  // DB_STATEMENT_TIMEOUT_MS: the roll-ups upsert every tenant into tables of many millions of
+  // rows (50,000 tenants with 35 days of hourly history passed the 5 s default on every tick).
+  // A tick longer than the interval overlaps the next one anyway. 0 (no timeout) stays none.
+  const requestTimeoutMs = config.dbDeadlines.statementTimeoutMs;
+  const tickTimeoutMs = requestTimeoutMs > 0 ? Math.max(requestTimeoutMs, intervalMs) : 0;
   const source = config.usage.prometheusUrl
     ? new PrometheusSource(config.usage.prometheusUrl, config.usage.timeoutMs)
     : undefined;
@@ -64,6 +70,11 @@ export function createUsageSync(deps: Deps, database: Database) {
     }));
     const payload = JSON.stringify(rows);
     return db.transaction(async (tx) => {
+      if (tickTimeoutMs > 0 && database.kind === 'postgres') {
+        await tx.execute(
+          sql`select set_config('statement_timeout', ${String(tickTimeoutMs)}, true)`,
+        );
+      }
       // Every live tenant gets a row: one absent from the source has no usage right now.
       // Series of unknown or deleted tenants fall out of the join.
       const written = await tx.execute(sql`
