@@ -96,7 +96,7 @@ describe.skipIf(engine === 'pglite')('usage sync under a short request timeout',
       // The same row lock a request would meet (usage_current is only written by the sync).
       sql`select 1 from usage_current where tenant_id = ${tenant.id} for update`,
     );
-    await expect(blocked).rejects.toThrow(/statement timeout/);
+    await expect(blocked).rejects.toMatchObject({ cause: { code: '57014' } }); // statement_timeout
     await requestLock;
   });
 });
