@@ -1,9 +1,8 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db/client.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { startTestServer, type TestServer } from './helpers/app.ts';
-import { createTestDatabase, engine } from './helpers/database.ts';
+import { createTestDatabaseWithDeadlines, engine } from './helpers/database.ts';
 import { createApiKey, createTenant, signupOrg, type TestOrg } from './helpers/factories.ts';
 import { bearer } from './helpers/http.ts';
 import { restCall } from './helpers/rest.ts';
@@ -23,20 +22,14 @@ let key: string;
 // PGlite runs in process, one statement at a time: no pool to saturate and no statement_timeout.
 describe.skipIf(engine === 'pglite')('deadlines on PostgreSQL', () => {
   beforeAll(async () => {
-    const testDatabase = await createTestDatabase();
-    const url = testDatabase.url!;
+    const testDatabase = await createTestDatabaseWithDeadlines(POOL_MAX, {
+      statementTimeoutMs: 300,
+      poolWaitMs: 300,
+    });
+    const url = testDatabase.url;
     admin = postgres(url, { max: 1, onnotice: () => {} });
     server = await startTestServer({
-      testDatabase: {
-        ...testDatabase,
-        open: () =>
-          openDatabase({
-            databaseUrl: url,
-            pgliteDir: '',
-            poolMax: POOL_MAX,
-            deadlines: { statementTimeoutMs: 300, poolWaitMs: 300 },
-          }),
-      },
+      testDatabase,
       env: { KEY_CACHE_TTL_S: '0' },
       overrides: { logger: createLogger('debug', (line) => void logLines.push(line)) },
     });

@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db/client.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { startTestServer, type TestServer } from './helpers/app.ts';
-import { createTestDatabase, engine } from './helpers/database.ts';
+import { createTestDatabaseWithDeadlines, engine } from './helpers/database.ts';
 import { createTenant, signupOrg } from './helpers/factories.ts';
 import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
 
@@ -25,20 +24,13 @@ const fixture = new PrometheusFixture();
 describe.skipIf(engine === 'pglite')('usage sync under a short request timeout', () => {
   beforeAll(async () => {
     await fixture.start();
-    const testDatabase = await createTestDatabase();
-    const url = testDatabase.url!;
+    const testDatabase = await createTestDatabaseWithDeadlines(4, {
+      statementTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    const url = testDatabase.url;
     admin = postgres(url, { max: 2, onnotice: () => {} });
     server = await startTestServer({
-      testDatabase: {
-        ...testDatabase,
-        open: () =>
-          openDatabase({
-            databaseUrl: url,
-            pgliteDir: '',
-            poolMax: 4,
-            deadlines: { statementTimeoutMs: REQUEST_TIMEOUT_MS },
-          }),
-      },
+      testDatabase,
       env: {
         DB_STATEMENT_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
         USAGE_PROMETHEUS_URL: fixture.url,

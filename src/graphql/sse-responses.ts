@@ -107,8 +107,8 @@ function eventStream(
 
 /** As Yoga's SSE writer: `extensions.http` (status and headers) leaves the result and its errors. */
 function eventJson(result: ExecutionResult): string {
-  const { http: _http, ...extensions } = (result.extensions ?? {}) as Record<string, unknown>;
   if (!result.errors && !result.extensions) return resultJson(result);
+  const { http: _http, ...extensions } = (result.extensions ?? {}) as Record<string, unknown>;
   return JSON.stringify({
     ...result,
     errors: result.errors?.map(formatForSocket),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { type Database, openDatabase } from '../../src/db/client.ts';
+import { type Database, type DatabaseDeadlines, openDatabase } from '../../src/db/client.ts';
 
 /** The engine under test: real PostgreSQL when TEST_DATABASE_URL is set, else in-memory PGlite. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
@@ -36,5 +36,19 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await sql.unsafe(`drop database if exists ${name} with (force)`);
       await sql.end();
     },
+  };
+}
+
+/** A PostgreSQL test database opened with its own pool size and deadlines (short, to test them). */
+export async function createTestDatabaseWithDeadlines(
+  poolMax: number,
+  deadlines: Partial<DatabaseDeadlines>,
+): Promise<TestDatabase & { url: string }> {
+  const testDatabase = await createTestDatabase();
+  const url = testDatabase.url!;
+  return {
+    ...testDatabase,
+    url,
+    open: () => openDatabase({ databaseUrl: url, pgliteDir: '', poolMax, deadlines }),
   };
 }
