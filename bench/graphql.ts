@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { createScratchDatabase } from './lib/database.ts';
 import { failureCount, formatTable, type LoadResult, runLoad } from './lib/load.ts';
 import { processTreeCpuSeconds } from './lib/process-cpu.ts';
-import { startTarget } from './lib/target.ts';
+import { profileFlags, startTarget } from './lib/target.ts';
 
 /** Issue 12: portal/baseline at one process each, and at one process per core each. */
 export const TARGET_RATIO = { oneProcess: 0.5, perCore: 0.6 };
@@ -140,15 +140,6 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
   } finally {
     await database.drop();
   }
-}
-
-/**
- * BENCH_PORTAL_NODE_FLAGS: node flags for the portal's processes only, such as
- * `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--heap-prof` (NODE_OPTIONS may carry neither).
- */
-function profileFlags(script: string): string[] {
-  const flags = process.env.BENCH_PORTAL_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  return script === 'src/main.ts' ? flags : [];
 }
 
 /** Seeds through an in-process portal, and records its answer and statement count once. */

@@ -8,7 +8,7 @@ import { cryptoRandom } from '../src/lib/ids.ts';
 import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
 import { createScratchDatabase } from './lib/database.ts';
 import { formatTable } from './lib/load.ts';
-import { startTarget } from './lib/target.ts';
+import { profileFlags, startTarget } from './lib/target.ts';
 
 const TENANTS = 20;
 const KEYS_PER_TENANT = 50;
@@ -85,7 +85,7 @@ export async function benchVerify() {
     ];
     const results: Measured[] = [];
     for (const target of targets) {
-      const server = await startTarget(target.script, target.env);
+      const server = await startTarget(target.script, target.env, profileFlags(target.script));
       try {
         const url = `${server.url}/auth/verify?scope=metrics:write`;
         await load(url, target.headers, connections, 2);

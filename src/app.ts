@@ -84,6 +84,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const secret = signingSecret(config, logger);
   const deps: Deps = {
     db: database.db,
+    statement: database.statement,
     config,
     clock: overrides.clock ?? systemClock,
     random: overrides.random ?? cryptoRandom,

@@ -9,7 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../src/db/client.ts';
+import { type Database, type Db, pgliteStatement, postgresStatement } from '../src/db/client.ts';
 import { relations } from '../src/db/relations.ts';
 import { PACKAGE_ROOT } from '../src/lib/package-root.ts';
 import { createKeyLookup } from '../src/modules/verify/key-lookup.ts';
@@ -28,6 +28,7 @@ const GRACE_PAST = new Date('2020-01-01T00:00:00Z');
 describe('api_key_secrets migration', () => {
   let before: string;
   let db: Db;
+  let statement: Database['statement'];
   let close: () => Promise<void>;
   let database: TestDatabase | undefined;
 
@@ -46,12 +47,14 @@ describe('api_key_secrets migration', () => {
       const pg = drizzlePostgres({ client, relations });
       migrate = (folder) => migratePostgres(pg, { migrationsFolder: folder });
       db = pg as unknown as Db;
+      statement = postgresStatement(client);
       close = () => client.end();
     } else {
       const client = await PGlite.create('memory://');
       const lite = drizzlePglite({ client, relations });
       migrate = (folder) => migratePglite(lite, { migrationsFolder: folder });
       db = lite as unknown as Db;
+      statement = pgliteStatement(client);
       close = () => client.close();
     }
     await migrate(before);
@@ -104,7 +107,7 @@ describe('api_key_secrets migration', () => {
   });
 
   it('verifies the migrated keys as the old lookup did', async () => {
-    const lookup = createKeyLookup(db);
+    const lookup = createKeyLookup(db, statement);
     expect(await lookup(hash('a'))).toEqual({
       grant: {
         keyId: 'key_plain',

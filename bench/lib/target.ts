@@ -16,6 +16,15 @@ export function npmStartNodeFlags(): string[] {
   return match[1]!.trim().split(' ').filter(Boolean);
 }
 
+/**
+ * BENCH_PORTAL_NODE_FLAGS: node flags for the portal's processes only, such as
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--heap-prof` (NODE_OPTIONS may carry neither).
+ */
+export function profileFlags(script: string): string[] {
+  const flags = process.env.BENCH_PORTAL_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return script === 'src/main.ts' || process.env.BENCH_PROFILE_ALL ? flags : [];
+}
+
 export interface Target {
   url: string;
   child: ChildProcess;

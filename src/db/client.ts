@@ -17,6 +17,11 @@ export type Db = PgAsyncDatabase<PgQueryResultHKT, typeof relations>;
 /** Receives every SQL statement the app runs (tests count them). */
 export type QueryListener = (sql: string, params: unknown[]) => void;
 
+/**
+ * A statement run straight on the driver, rows as arrays of values; see `Database.statement`.
+ */
+export type RawStatement = (params: unknown[]) => Promise<unknown[][]>;
+
 /** Raw notification channel between instances (Postgres NOTIFY, or in-process on PGlite). */
 export interface Notifier {
   notify(channel: string, payload: string): Promise<void>;
@@ -36,6 +41,13 @@ export interface Database {
   withTryLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ locked: boolean; value?: T }>;
   ping(): Promise<void>;
   onQuery(listener: QueryListener): () => void;
+  /**
+   * A drizzle-built statement's text run on the driver without drizzle's per-call work (about
+   * 10 us of a verification's 110 us of CPU): prepared, rows as arrays, counted by onQuery. For
+   * the ingestion hot path only. Select text, numbers, booleans and arrays: the two drivers parse
+   * timestamps differently once drizzle is out of the way.
+   */
+  statement(text: string): RawStatement;
   /** PostgreSQL's pool for the metrics; PGlite has none (one in-process connection). */
   poolStats?(): { max: number; inUse: number; waiting: number };
   close(): Promise<void>;
@@ -152,6 +164,7 @@ async function openPostgres(
     kind: 'postgres',
     notifier,
     poolStats: () => ({ max: poolMax, ...pool.stats() }),
+    statement: postgresStatement(pool.sql, logger),
     async withTryLock(key, fn) {
       const reserved = await sql.reserve();
       try {
@@ -212,6 +225,26 @@ export function preparing(sql: postgres.Sql, max: number): postgres.Sql {
   });
 }
 
+/** `Database.statement` on postgres.js: a named prepared statement, rows as value arrays. */
+export function postgresStatement(sql: postgres.Sql, logger?: DrizzleLogger) {
+  return (text: string): RawStatement =>
+    (params) => {
+      logger?.logQuery(text, params);
+      return sql
+        .unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })
+        .values();
+    };
+}
+
+/** `Database.statement` on PGlite. */
+export function pgliteStatement(client: PGlite, logger?: DrizzleLogger) {
+  return (text: string): RawStatement =>
+    async (params) => {
+      logger?.logQuery(text, params);
+      return (await client.query<unknown[]>(text, params, { rowMode: 'array' })).rows;
+    };
+}
+
 async function openPglite(
   dir: string,
   logger: DrizzleLogger,
@@ -247,6 +280,7 @@ async function openPglite(
     async ping() {
       await client.query('select 1');
     },
+    statement: pgliteStatement(client, logger),
     onQuery,
     close: () => client.close(),
   };

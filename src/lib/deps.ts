@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
+import type { Database, Db } from '../db/client.ts';
 import type { Passwords } from '../modules/auth/password.ts';
 import type { Clock } from './clock.ts';
 import type { EventBus } from './events.ts';
@@ -10,6 +10,8 @@ import type { Metrics } from './metrics.ts';
 /** What every service is built from; tests swap the clock and randomness. */
 export interface Deps {
   db: Db;
+  /** Drizzle-built statements run on the driver directly: key verification's lookup only. */
+  statement: Database['statement'];
   config: Config;
   clock: Clock;
   random: RandomSource;

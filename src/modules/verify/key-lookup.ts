@@ -1,54 +1,50 @@
 import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Database, Db } from '../../db/client.ts';
 import { apiKeySecrets, apiKeys, tenants } from '../../db/schema.ts';
 import type { KeyLookup } from './key-cache.ts';
 
+/** The lookup's columns, in its select's order. */
+type LookupRow = [
+  keyId: string,
+  tenantId: string,
+  scopes: string[],
+  revoked: boolean,
+  tenantActive: boolean,
+  /** Epoch ms at which the secret stops working (key expiry or end of grace), or null. */
+  validUntil: number | null,
+];
+
 /**
  * One primary-key read of the secret's row, which carries what verification needs of its key and
- * tenant (kept by triggers, see api_key_secrets in schema.ts).
+ * tenant (kept by triggers, see api_key_secrets in schema.ts). Built by drizzle once, run on the
+ * driver per call (`statement`); PostgreSQL works out the refusal flags and the end instant, so
+ * no timestamp is parsed on this path.
  */
-export function createKeyLookup(db: Db): (hash: string) => Promise<KeyLookup> {
-  const statement = db
-    .select({
-      id: apiKeySecrets.keyId,
-      tenantId: apiKeySecrets.tenantId,
-      scopes: apiKeySecrets.scopes,
-      expiresAt: apiKeySecrets.expiresAt,
-      revokedAt: apiKeySecrets.revokedAt,
-      graceExpiresAt: apiKeySecrets.graceExpiresAt,
-      tenantStatus: apiKeySecrets.tenantStatus,
-    })
-    .from(apiKeySecrets)
-    .where(eq(apiKeySecrets.hash, sql.placeholder('hash')))
-    .prepare('verify_key_lookup');
+export function createKeyLookup(db: Db, statement: Database['statement']) {
+  const lookup = statement(
+    db
+      .select({
+        keyId: apiKeySecrets.keyId,
+        tenantId: apiKeySecrets.tenantId,
+        scopes: apiKeySecrets.scopes,
+        revoked: sql`${apiKeySecrets.revokedAt} is not null`,
+        tenantActive: sql`${apiKeySecrets.tenantStatus} = 'active'`,
+        // least() skips nulls: the earlier of key expiry and grace end, or null for neither.
+        validUntil: sql`floor(extract(epoch from least(${apiKeySecrets.expiresAt}, ${apiKeySecrets.graceExpiresAt})) * 1000)::float8`,
+      })
+      .from(apiKeySecrets)
+      .where(eq(apiKeySecrets.hash, sql.placeholder('hash')))
+      .toSQL().sql,
+  );
 
-  return async (hash) => {
-    const [row] = await statement.execute({ hash });
+  return async (hash: string): Promise<KeyLookup> => {
+    const rows = (await lookup([hash])) as LookupRow[];
+    const row = rows[0];
     if (!row) return { grant: null, tenantId: undefined };
-    if (row.revokedAt || row.tenantStatus !== 'active') {
-      return {
-        grant: null,
-        tenantId: row.tenantId,
-        refusal: row.revokedAt ? 'revoked' : 'suspended',
-      };
-    }
-    // A secret replaced by a roll lives until its grace period ends (or the key expires).
-    const keyEnd = row.expiresAt?.getTime();
-    const graceEnd = row.graceExpiresAt?.getTime();
-    return {
-      grant: {
-        keyId: row.id,
-        tenantId: row.tenantId,
-        scopes: row.scopes,
-        validUntil:
-          keyEnd === undefined
-            ? graceEnd
-            : graceEnd === undefined
-              ? keyEnd
-              : Math.min(keyEnd, graceEnd),
-      },
-      tenantId: row.tenantId,
-    };
+    const [keyId, tenantId, scopes, revoked, tenantActive, validUntil] = row;
+    if (revoked || !tenantActive)
+      return { grant: null, tenantId, refusal: revoked ? 'revoked' : 'suspended' };
+    return { grant: { keyId, tenantId, scopes, validUntil: validUntil ?? undefined }, tenantId };
   };
 }
 

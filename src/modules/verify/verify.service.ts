@@ -32,7 +32,15 @@ const NEGATIVE_TTL_MS = 2_000;
 export type VerifyService = ReturnType<typeof createVerifyService>;
 
 /** Answers "may this key write here, and for which tenant?" for the ingestion auth proxy. */
-export function createVerifyService({ db, clock, config, events, logger, metrics }: Deps) {
+export function createVerifyService({
+  db,
+  statement,
+  clock,
+  config,
+  events,
+  logger,
+  metrics,
+}: Deps) {
   const recorder = metrics.verify;
   const ttlMs = config.keyCache.ttlSeconds * 1000;
   const cache = new KeyCache(
@@ -48,7 +56,7 @@ export function createVerifyService({ db, clock, config, events, logger, metrics
     config.unknownKeys.burst,
   );
   const lastUsed = new LastUsedRecorder(db, logger.child({ component: 'verify' }), clock);
-  const load = createKeyLookup(db);
+  const load = createKeyLookup(db, statement);
 
   return {
     cache,
