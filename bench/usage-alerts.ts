@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { base32 } from '../src/lib/ids.ts';
 import { createScratchDatabase } from './lib/database.ts';
-import { formatTable } from './lib/load.ts';
+import { formatTable, median } from './lib/load.ts';
 import { startPrometheusStub } from './lib/prometheus.ts';
 
 const TENANTS_PER_ORG = 3;
@@ -97,9 +97,4 @@ async function seed(url: string, orgs: number): Promise<string[]> {
   } finally {
     await sql.end();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

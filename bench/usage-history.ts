@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { base32 } from '../src/lib/ids.ts';
 import { createScratchDatabase } from './lib/database.ts';
-import { formatTable } from './lib/load.ts';
+import { formatTable, median } from './lib/load.ts';
 import { startPrometheusStub } from './lib/prometheus.ts';
 
 const NOW = new Date('2026-06-18T10:00:00Z');
@@ -332,7 +332,6 @@ async function measureReads(
         times[k].push(performance.now() - t);
       }
     }
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     results.push({
       name: c.name,
       points,

@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { base32 } from '../src/lib/ids.ts';
 import { createScratchDatabase } from './lib/database.ts';
-import { formatTable } from './lib/load.ts';
+import { formatTable, median } from './lib/load.ts';
 import { type ExpectedUsage, type PrometheusStub, startPrometheusStub } from './lib/prometheus.ts';
 
 export const TARGET_SECONDS = 5;
@@ -240,11 +240,6 @@ function report(rows: UsageSyncRow[]): void {
       `${largest.tenants} tenants: ${s(largest.tickMs)} s per tick (${verdict} target < ${TARGET_SECONDS} s)`,
     );
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** BENCH_USAGE_TENANTS=5000,50000 runs only those sizes. */

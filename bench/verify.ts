@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { cryptoRandom } from '../src/lib/ids.ts';
 import { generateApiKey } from '../src/modules/api-keys/key-format.ts';
 import { createScratchDatabase } from './lib/database.ts';
-import { formatTable } from './lib/load.ts';
+import { formatTable, median } from './lib/load.ts';
 import { profileFlags, startTarget } from './lib/target.ts';
 
 const TENANTS = 20;
@@ -37,7 +37,8 @@ interface Measured {
  * requests cycling through 1,000 distinct keys).
  */
 export async function benchVerify() {
-  const durationS = Number(process.env.BENCH_DURATION_S || 10);
+  const durationS = Number(process.env.BENCH_DURATION_S || 5);
+  const roundCount = Number(process.env.BENCH_VERIFY_ROUNDS || 3);
   const connections = Number(process.env.BENCH_CONNECTIONS || 50);
   const database = await createScratchDatabase('portal_bench_verify');
   try {
@@ -83,28 +84,36 @@ export async function benchVerify() {
         headers: bearer,
       },
     ];
-    const results: Measured[] = [];
-    for (const target of targets) {
-      const server = await startTarget(target.script, target.env, profileFlags(target.script));
-      try {
-        const url = `${server.url}/auth/verify?scope=metrics:write`;
-        await load(url, target.headers, connections, 2);
-        const before = await cpuMs(server.child.pid!, database.url);
-        const measured = await load(url, target.headers, connections, durationS);
-        const after = await cpuMs(server.child.pid!, database.url);
-        const answers = measured.requestsPerSecond * durationS;
-        results.push({
-          name: target.name,
-          ...measured,
-          serverCpuUs: ((after.server - before.server) * 1000) / answers,
-          postgresCpuUs: ((after.postgres - before.postgres) * 1000) / answers,
-        });
-      } finally {
-        // Let it finish its shutdown (last lastUsedAt flush) before the next one or the drop.
-        await server.stop();
+    // Every server runs for the whole bench, and the rounds take turns: this machine's speed
+    // drifts (steal time), and a ratio of two measurements minutes apart measured the drift.
+    const servers = [];
+    for (const target of targets)
+      servers.push(await startTarget(target.script, target.env, profileFlags(target.script)));
+    const rounds: Measured[][] = targets.map(() => []);
+    try {
+      const urls = servers.map((s) => `${s.url}/auth/verify?scope=metrics:write`);
+      for (const [i, target] of targets.entries())
+        await load(urls[i]!, target.headers, connections, 2);
+      for (let round = 0; round < roundCount; round++) {
+        for (const [i, target] of targets.entries()) {
+          const server = servers[i]!;
+          const before = await cpuMs(server.child.pid!, database.url);
+          const measured = await load(urls[i]!, target.headers, connections, durationS);
+          const after = await cpuMs(server.child.pid!, database.url);
+          const answers = measured.requestsPerSecond * durationS;
+          rounds[i]!.push({
+            name: target.name,
+            ...measured,
+            serverCpuUs: ((after.server - before.server) * 1000) / answers,
+            postgresCpuUs: ((after.postgres - before.postgres) * 1000) / answers,
+          });
+        }
       }
+    } finally {
+      // Each finishes its shutdown (last lastUsedAt flush) before the database is dropped.
+      for (const server of servers) await server.stop();
     }
-    const [bare, lookup, cached, uncached] = results as [Measured, Measured, Measured, Measured];
+    const results = rounds.map(medianOf);
     console.log(
       formatTable(
         ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'CPU us/req', 'PG CPU us/req'],
@@ -120,13 +129,30 @@ export async function benchVerify() {
         ]),
       ),
     );
-    const cachedRatio = cached.requestsPerSecond / bare.requestsPerSecond;
-    const uncachedRatio = uncached.requestsPerSecond / lookup.requestsPerSecond;
+    // The median of each round's ratio: both sides of a ratio measured seconds apart.
+    const ratio = (a: number, b: number) =>
+      median(rounds[a]!.map((r, k) => r.requestsPerSecond / rounds[b]![k]!.requestsPerSecond));
+    const cachedRatio = ratio(2, 0);
+    const uncachedRatio = ratio(3, 1);
+    const perRound = (i: number) =>
+      rounds[i]!.map(
+        (r) =>
+          `${r.requestsPerSecond.toFixed(0)} (${(r.serverCpuUs + r.postgresCpuUs).toFixed(0)} us)`,
+      ).join(', ');
+    console.log(
+      `${roundCount} rounds of ${durationS} s per server, taking turns; the table has medians`,
+    );
+    console.log(`  PK lookup per round, req/s (CPU us/req): ${perRound(1)}`);
+    console.log(`  uncached verify per round:               ${perRound(3)}`);
     console.log(`cached verify / bare handler:    ${cachedRatio.toFixed(2)} (target >= 0.8)`);
     console.log(`uncached verify / PK lookup:     ${uncachedRatio.toFixed(2)} (target >= 0.9)`);
     // CPU per answer varies far less than req/s when other work shares the cores.
-    const cpuRatio =
-      (lookup.serverCpuUs + lookup.postgresCpuUs) / (uncached.serverCpuUs + uncached.postgresCpuUs);
+    const cpuRatio = median(
+      rounds[3]!.map((r, k) => {
+        const base = rounds[1]![k]!;
+        return (base.serverCpuUs + base.postgresCpuUs) / (r.serverCpuUs + r.postgresCpuUs);
+      }),
+    );
     console.log(
       `uncached, CPU per answer (server + PostgreSQL), PK lookup / verify: ${cpuRatio.toFixed(2)}`,
     );
@@ -249,6 +275,21 @@ async function seed(databaseUrl: string): Promise<Seeded> {
   } finally {
     await app.stop();
   }
+}
+
+/** Each figure's median over the rounds (each figure on its own). */
+function medianOf(rounds: Measured[]): Measured {
+  const of = (pick: (m: Measured) => number) => median(rounds.map(pick));
+  return {
+    name: rounds[0]!.name,
+    requestsPerSecond: of((m) => m.requestsPerSecond),
+    p50Ms: of((m) => m.p50Ms),
+    p99Ms: of((m) => m.p99Ms),
+    non2xx: rounds.reduce((sum, m) => sum + m.non2xx, 0),
+    errors: rounds.reduce((sum, m) => sum + m.errors, 0),
+    serverCpuUs: of((m) => m.serverCpuUs),
+    postgresCpuUs: of((m) => m.postgresCpuUs),
+  };
 }
 
 /**
