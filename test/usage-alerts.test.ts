@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.ts';
-import { useTestServer } from './helpers/app.ts';
+import { startTestServer, useTestServer } from './helpers/app.ts';
+import { engine } from './helpers/database.ts';
 import { createTenant, PASSWORD, signupOrg } from './helpers/factories.ts';
 import { PrometheusFixture } from './helpers/prometheus-fixture.ts';
 import { restCall } from './helpers/rest.ts';
@@ -108,6 +109,58 @@ describe('usage alerts', () => {
     expect(mine).toEqual([{ limit: 'active_series', threshold: 80, used: 9_000, max: 10_000 }]);
     expect(second.length).toBeLessThanOrEqual(1);
   });
+
+  it.skipIf(engine !== 'postgres')(
+    'only the instance that ran the sync evaluates; another delivers the alert to its subscribers',
+    async () => {
+      const org = await signupOrg(server());
+      const tenant = await createTenant(server(), org.token);
+      const other = await startTestServer({
+        testDatabase: server().testDatabase,
+        env: { USAGE_PROMETHEUS_URL: fixture.url },
+        overrides: { clock },
+      });
+      try {
+        await other.app.usageSync.stop();
+        const evaluations = { here: 0, there: 0 };
+        const reads = (q: string) => /from "usage_alert_state"/.test(q);
+        const offHere = server().database.onQuery((q) => {
+          if (reads(q)) evaluations.here++;
+        });
+        const offThere = other.database.onQuery((q) => {
+          if (reads(q)) evaluations.there++;
+        });
+        const synced = new Promise<void>((resolve) => {
+          const off = other.app.deps.events.subscribe('usage.synced', () => {
+            off();
+            resolve();
+          });
+        });
+        const live = subscribeWs(
+          other.url,
+          'subscription { orgUsageAlert { threshold used } }',
+          {},
+          org.token,
+        );
+        try {
+          await syncWith(tenant.id, 9_500);
+          await synced;
+          expect(await live.next()).toMatchObject({
+            data: { orgUsageAlert: { threshold: 80, used: 9_500 } },
+          });
+          await other.app.services.usageAlerts.settled();
+          expect(evaluations.here).toBeGreaterThan(0);
+          expect(evaluations.there).toBe(0);
+        } finally {
+          live.close();
+          offHere();
+          offThere();
+        }
+      } finally {
+        await other.stop();
+      }
+    },
+  );
 
   it("ends a logged-out session's alert stream at the next alert; the owner's other session goes on", async () => {
     const org = await signupOrg(server());

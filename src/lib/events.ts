@@ -39,6 +39,8 @@ const MAX_PAYLOAD_BYTES = 7_999;
 /** Typed pub/sub over Postgres NOTIFY (in-process on PGlite); handlers also run on the publisher. */
 export class EventBus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
+  /** Handlers of the events this instance published only (see subscribeOwn). */
+  private readonly ownHandlers = new Map<Topic, Set<Handler<Topic>>>();
   private readonly reconnectHandlers = new Set<() => void>();
   private readonly instanceId = randomUUID();
   private unlisten: (() => Promise<void>) | undefined;
@@ -74,7 +76,7 @@ export class EventBus {
    */
   async publish<T extends Topic>(topic: T, payload: EventMap[T]): Promise<void> {
     const raw = this.encode(topic, payload);
-    this.deliver(topic, payload);
+    this.deliver(topic, payload, true);
     await this.notifier.notify(CHANNEL, raw);
   }
 
@@ -93,14 +95,30 @@ export class EventBus {
     const raw = this.encode(topic, payload);
     if (this.notifyInTransaction) await tx.execute(sql`select pg_notify(${CHANNEL}, ${raw})`);
     return async () => {
-      this.deliver(topic, payload);
+      this.deliver(topic, payload, true);
       if (!this.notifyInTransaction) await this.notifier.notify(CHANNEL, raw);
     };
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
-    const set = this.handlers.get(topic) ?? new Set();
-    this.handlers.set(topic, set);
+    return EventBus.add(this.handlers, topic, handler);
+  }
+
+  /**
+   * Runs handler only for the events this instance publishes: work one instance does for all
+   * (the sync leader's alert evaluation), where every instance doing it would multiply the load.
+   */
+  subscribeOwn<T extends Topic>(topic: T, handler: Handler<T>): () => void {
+    return EventBus.add(this.ownHandlers, topic, handler);
+  }
+
+  private static add<T extends Topic>(
+    handlers: Map<Topic, Set<Handler<Topic>>>,
+    topic: T,
+    handler: Handler<T>,
+  ): () => void {
+    const set = handlers.get(topic) ?? new Set();
+    handlers.set(topic, set);
     set.add(handler as Handler<Topic>);
     return () => set.delete(handler as Handler<Topic>);
   }
@@ -129,11 +147,13 @@ export class EventBus {
     }
     if (message.from === this.instanceId) return;
     this.recorder?.notification();
-    this.deliver(message.topic, message.payload as EventMap[Topic]);
+    this.deliver(message.topic, message.payload as EventMap[Topic], false);
   }
 
-  private deliver(topic: Topic, payload: EventMap[Topic]): void {
-    for (const handler of this.handlers.get(topic) ?? []) {
+  private deliver(topic: Topic, payload: EventMap[Topic], own: boolean): void {
+    const handlers = this.handlers.get(topic) ?? [];
+    const ownHandlers = own ? (this.ownHandlers.get(topic) ?? []) : [];
+    for (const handler of [...handlers, ...ownHandlers]) {
       try {
         handler(payload);
       } catch (err) {

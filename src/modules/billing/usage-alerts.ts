@@ -27,10 +27,11 @@ const present = (row: typeof usageAlerts.$inferSelect): UsageAlert => ({
 });
 
 /**
- * 80% and 100% alerts. After every usage sync (the `usage.synced` event, on every instance)
- * each organisation's limits are measured; a threshold reached fires once: its state row is
- * inserted with `on conflict do nothing`, so of all instances evaluating the same sync exactly
- * one inserts it and records the alert. The row is deleted when usage falls back under, which
+ * 80% and 100% alerts. After every usage sync, the instance that ran it (the sync leader, from
+ * its own `usage.synced` event) measures each organisation's limits; the others only deliver
+ * the alerts. A threshold reached fires once: its state row is inserted with `on conflict do
+ * nothing`, so even two evaluations of the same sync (a leader change, a manual run) insert it
+ * and record the alert exactly once. The row is deleted when usage falls back under, which
  * re-arms the threshold. The usage sync itself is not touched.
  */
 export function createUsageAlerts({ db, clock, events, logger }: Deps) {
@@ -119,7 +120,7 @@ export function createUsageAlerts({ db, clock, events, logger }: Deps) {
     return fired;
   };
 
-  events.subscribe('usage.synced', ({ at }) => {
+  events.subscribeOwn('usage.synced', ({ at }) => {
     pending = pending
       .then(() => evaluate(new Date(at)))
       .catch((err) => reportFailure(logger, err, { during: 'usage alert evaluation' }));
