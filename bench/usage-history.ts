@@ -248,8 +248,7 @@ async function measureTicks(app: App, clock: ManualClock) {
       pruneMs: ended - marks.prune!,
     });
   }
-  const med = (k: keyof (typeof timings)[number]) =>
-    timings.map((t) => t[k]).sort((a, b) => a - b)[Math.floor(timings.length / 2)]!;
+  const med = (k: keyof (typeof timings)[number]) => median(timings.map((t) => t[k]));
   return {
     totalMs: med('totalMs'),
     mainWritesMs: med('mainWritesMs'),

@@ -175,4 +175,20 @@ describe('usage roll-ups', () => {
     );
     expect((await history(t1, 3600)).org).toEqual(before.org);
   });
+
+  it('tables rewritten row by row every tick leave room on their pages (HOT updates)', async () => {
+    const rows = await server().app.database.statement(
+      `select relname, reloptions from pg_class where relkind = 'r' and relname in
+        ('usage_current', 'usage_daily', 'usage_org_hourly', 'usage_org_daily', 'usage_hourly')
+       order by relname`,
+    )([]);
+    expect(rows).toEqual([
+      ['usage_current', ['fillfactor=50']],
+      ['usage_daily', ['fillfactor=50']],
+      // Its past hours never change: full pages (see the migration).
+      ['usage_hourly', null],
+      ['usage_org_daily', ['fillfactor=50']],
+      ['usage_org_hourly', ['fillfactor=50']],
+    ]);
+  });
 });
