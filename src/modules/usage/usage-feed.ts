@@ -4,12 +4,18 @@ import { reportFailure } from '../../lib/failures.ts';
 import { markLiveStage } from '../../lib/live-stages.ts';
 import { createLiveStream, type LiveStream } from '../../lib/live-stream.ts';
 import type { SubscriberTransport } from '../../lib/metrics.ts';
-import { createLiveAuthorization, LAPSED_MESSAGE } from '../auth/live-authorization.ts';
+import {
+  createLiveSessions,
+  LAPSED_MESSAGE,
+  type LiveSession,
+} from '../auth/live-authorization.ts';
 import type { AuthenticatedSession } from '../auth/session.ts';
 import type { OrgUsage, TenantUsage, UsageService } from './usage.service.ts';
 
 interface Subscriber<T> {
   session: AuthenticatedSession;
+  /** Its token's group in the re-check, while it is registered. */
+  live?: LiveSession;
   tenantId?: string;
   stream: LiveStream<T>;
 }
@@ -36,10 +42,13 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
       tenantId,
       stream: createLiveStream<T>({
         start() {
+          subscriber.live = liveSessions.add(session);
           set.add(subscriber);
           metrics.live.subscribed(transport);
         },
         end() {
+          if (subscriber.live) liveSessions.remove(subscriber.live);
+          subscriber.live = undefined;
           set.delete(subscriber);
           metrics.live.unsubscribed(transport);
         },
@@ -48,29 +57,37 @@ export function createUsageFeed({ db, clock, events, logger, metrics }: Deps, us
     return subscriber.stream.iterator;
   };
 
-  const stillAuthorized = createLiveAuthorization(db, clock);
+  const liveSessions = createLiveSessions(db, clock);
 
   const fanOut = async () => {
+    if (orgSubscribers.size + tenantSubscribers.size === 0) return;
+    markLiveStage('feed-event');
+    // Who is pushed to is fixed here: one who subscribes during the reads gets the next sync.
     const orgs = [...orgSubscribers];
     const tenants = [...tenantSubscribers];
-    if (orgs.length + tenants.length === 0) return;
-    markLiveStage('feed-event');
-    const [authorized, summaries, tenantUsages] = await Promise.all([
-      stillAuthorized([...orgs, ...tenants].map((s) => s.session)),
-      usage.summariesFor([...new Set(orgs.map((s) => s.session.organisationId))]),
-      usage.tenantUsagesFor([...new Set(tenants.map((s) => s.tenantId!))]),
+    const organisationIds = new Set<string>();
+    for (const sub of orgs) organisationIds.add(sub.session.organisationId);
+    const tenantIds = new Set<string>();
+    for (const sub of tenants) tenantIds.add(sub.tenantId!);
+    const [, summaries, tenantUsages] = await Promise.all([
+      liveSessions.recheck(),
+      usage.summariesFor([...organisationIds]),
+      usage.tenantUsagesFor([...tenantIds]),
     ]);
     markLiveStage('feed-read');
     const expired = new UnauthenticatedError(LAPSED_MESSAGE);
     for (const sub of orgs) {
-      if (!authorized(sub.session)) sub.stream.end(expired);
+      // No group: it ended during the reads.
+      if (!sub.live) continue;
+      if (!sub.live.authorized) sub.stream.end(expired);
       else {
         const summary = summaries.get(sub.session.organisationId);
         if (summary) sub.stream.push(summary);
       }
     }
     for (const sub of tenants) {
-      if (!authorized(sub.session)) sub.stream.end(expired);
+      if (!sub.live) continue;
+      if (!sub.live.authorized) sub.stream.end(expired);
       else {
         const value = tenantUsages.get(sub.tenantId!);
         if (value) sub.stream.push(value);
