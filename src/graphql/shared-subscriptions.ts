@@ -26,6 +26,8 @@ const resultsByEvent = new WeakMap<
 
 /** The JSON of each shared result, made by the first transport that sends it. */
 const sharedJson = new WeakMap<ExecutionResult, string>();
+/** The same as UTF-8, for the transports that write bytes. */
+const sharedBytes = new WeakMap<ExecutionResult, Buffer>();
 
 /**
  * A subscription's events executed once per audience: subscribers of one organisation with the
@@ -169,6 +171,16 @@ export function resultJson(result: ExecutionResult): string {
     if (Object.hasOwn(result, 'stringify')) sharedJson.set(result, json);
   }
   return json;
+}
+
+/** `resultJson` as UTF-8 bytes, encoded once per shared result. */
+export function resultBytes(result: ExecutionResult): Buffer {
+  let bytes = sharedBytes.get(result);
+  if (bytes === undefined) {
+    bytes = Buffer.from(resultJson(result));
+    if (Object.hasOwn(result, 'stringify')) sharedBytes.set(result, bytes);
+  }
+  return bytes;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { WebSocket } from 'ws';
 import { markLiveStage } from '../lib/live-stages.ts';
-import { resultJson, writeResultsDirectly } from './shared-subscriptions.ts';
+import { resultBytes, resultJson, writeResultsDirectly } from './shared-subscriptions.ts';
+import { writeTextFrame } from './ws-text-frames.ts';
 
 /**
  * Writes a subscription's `next` messages itself, so a result shared by many subscribers is
@@ -16,6 +17,8 @@ import { resultJson, writeResultsDirectly } from './shared-subscriptions.ts';
  * comes while the last is still being written replaces any other waiting, so a slow client gets
  * the latest snapshot rather than a backlog.
  */
+const CLOSING_BRACE = Buffer.from('}');
+
 export function writeNextMessages(
   socket: WebSocket,
   id: string,
@@ -25,6 +28,7 @@ export function writeNextMessages(
 ): AsyncIterableIterator<never> & { return(): Promise<IteratorResult<never>> } {
   const iterator = results[Symbol.asyncIterator]();
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const prefixBytes = Buffer.from(prefix);
   let ended = false;
   let writing = false;
   let waitingResult: ExecutionResult | undefined;
@@ -37,12 +41,14 @@ export function writeNextMessages(
     writing = true;
     markLiveStage('socket-written');
     // A failed write means a broken socket: its close ends the operation.
-    socket.send(`${prefix}${resultJson(result)}}`, () => {
-      writing = false;
-      const next = waitingResult;
-      waitingResult = undefined;
-      if (next) writeDirect(next);
-    });
+    if (!writeTextFrame(socket, [prefixBytes, resultBytes(result), CLOSING_BRACE], written))
+      socket.send(`${prefix}${resultJson(result)}}`, written);
+  };
+  const written = () => {
+    writing = false;
+    const next = waitingResult;
+    waitingResult = undefined;
+    if (next) writeDirect(next);
   };
   writeResultsDirectly(contextValue, writeDirect);
   const payloadOf = (result: ExecutionResult) =>
