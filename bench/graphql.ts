@@ -5,7 +5,7 @@ import { setTimeout } from 'node:timers/promises';
 import { type App, createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createScratchDatabase } from './lib/database.ts';
-import { failureCount, formatTable, type LoadResult, runLoad } from './lib/load.ts';
+import { failureCount, formatTable, type LoadResult, median, runLoad } from './lib/load.ts';
 import { processTreeCpuSeconds } from './lib/process-cpu.ts';
 import { profileFlags, startTarget } from './lib/target.ts';
 
@@ -21,6 +21,8 @@ export interface GraphqlBenchOptions {
   connections?: number;
   tenants?: number;
   keysPerTenant?: number;
+  /** Measurements of each side, taking turns (BENCH_GRAPHQL_ROUNDS, 3). */
+  rounds?: number;
   /** Process counts to measure both servers at; default 1 and one per core. */
   processCounts?: number[];
 }
@@ -36,8 +38,9 @@ export interface GraphqlRun {
   processes: number;
   portal: MeasuredLoad;
   baseline: MeasuredLoad;
-  /** portal req/s divided by baseline req/s. */
+  /** The median over the rounds of portal req/s divided by baseline req/s. */
   ratio: number;
+  roundRatios: number[];
   target: number;
 }
 
@@ -59,7 +62,8 @@ export const NESTED_QUERY =
 export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<GraphqlBenchResult> {
   const cores = availableParallelism();
   const settings = {
-    durationS: options.durationS ?? envNumber('BENCH_DURATION_S', 10),
+    durationS: options.durationS ?? envNumber('BENCH_DURATION_S', 5),
+    rounds: options.rounds ?? envNumber('BENCH_GRAPHQL_ROUNDS', 3),
     warmupS: options.warmupS ?? 2,
     connections: options.connections ?? envNumber('BENCH_CONNECTIONS', 50),
     tenants: options.tenants ?? 100,
@@ -81,21 +85,22 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
     const { token, portalBody, portalStatementsPerRequest } = await prepare(env, settings);
     const body = JSON.stringify({ query: NESTED_QUERY });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const measure = async (script: string, processes: number): Promise<MeasuredLoad> => {
+    /** A server started, checked and warmed up, then measured once per round. */
+    const start = async (script: string, processes: number) => {
       const server = await startTarget(
         script,
         { ...env, WORKERS: String(processes) },
         profileFlags(script),
       );
-      try {
-        const url = `${server.url}/graphql`;
-        const answer = await postText(url, body, headers);
-        assertSameAnswer(answer, portalBody, settings.tenants, settings.keysPerTenant);
-        const load = { url, body, headers, connections: settings.connections };
-        // autocannon hangs up at the deadline, but the server still works through the
-        // requests it had accepted: let them finish so they do not load the next run.
-        await runLoad({ ...load, durationS: settings.warmupS });
-        await setTimeout(SETTLE_MS);
+      const url = `${server.url}/graphql`;
+      const answer = await postText(url, body, headers);
+      assertSameAnswer(answer, portalBody, settings.tenants, settings.keysPerTenant);
+      const load = { url, body, headers, connections: settings.connections };
+      // autocannon hangs up at the deadline, but the server still works through the
+      // requests it had accepted: let them finish so they do not load the next run.
+      await runLoad({ ...load, durationS: settings.warmupS });
+      await setTimeout(SETTLE_MS);
+      const measure = async (): Promise<MeasuredLoad> => {
         // Every answer under load must be byte-identical to this server's first, checked one.
         const cpuBefore = processTreeCpuSeconds(server.child.pid!);
         const result = await runLoad({
@@ -111,19 +116,34 @@ export async function benchGraphql(options: GraphqlBenchOptions = {}): Promise<G
             ? null
             : ((cpuAfter - cpuBefore) * 1000) / result.completed;
         return { ...result, cpuMsPerRequest };
-      } finally {
-        await server.stop();
-      }
+      };
+      return { measure, stop: () => server.stop() };
     };
     const runs: GraphqlRun[] = [];
     for (const processes of settings.processCounts) {
-      const portal = await measure('src/main.ts', processes);
-      const baseline = await measure('bench/targets/graphql-baseline.ts', processes);
+      // Both sides run throughout and the rounds take turns: this machine's speed drifts, and
+      // a ratio of two measurements taken a minute apart measured the drift (see bench/verify.ts).
+      const portalServer = await start('src/main.ts', processes);
+      const baselineServer = await start('bench/targets/graphql-baseline.ts', processes);
+      const rounds: { portal: MeasuredLoad; baseline: MeasuredLoad }[] = [];
+      try {
+        for (let round = 0; round < settings.rounds; round++) {
+          rounds.push({
+            portal: await portalServer.measure(),
+            baseline: await baselineServer.measure(),
+          });
+        }
+      } finally {
+        await portalServer.stop();
+        await baselineServer.stop();
+      }
+      const ratios = rounds.map((r) => r.portal.requestsPerSecond / r.baseline.requestsPerSecond);
       runs.push({
         processes,
-        portal,
-        baseline,
-        ratio: portal.requestsPerSecond / baseline.requestsPerSecond,
+        portal: medianLoad(rounds.map((r) => r.portal)),
+        baseline: medianLoad(rounds.map((r) => r.baseline)),
+        ratio: median(ratios),
+        roundRatios: ratios,
         target: targetFor(processes),
       });
     }
@@ -174,7 +194,8 @@ function report(
   ];
   console.log(
     `nested tenants query, ${settings.tenants} tenants x ${settings.keysPerTenant} keys, ` +
-      `${settings.connections} connections, ${settings.durationS} s each after ${settings.warmupS} s warm-up`,
+      `${settings.connections} connections, ${settings.rounds} rounds of ${settings.durationS} s per side taking turns ` +
+      `after ${settings.warmupS} s warm-up; medians`,
   );
   console.log(
     formatTable(
@@ -189,10 +210,30 @@ function report(
     const verdict = run.ratio >= run.target ? 'meets' : 'BELOW';
     console.log(
       `ratio portal/baseline, ${plural(run.processes)} each: ${run.ratio.toFixed(2)} ` +
-        `(${verdict} target ${run.target})${cpuRatio(run)}`,
+        `(${verdict} target ${run.target})${cpuRatio(run)}; per round ${run.roundRatios.map((r) => r.toFixed(2)).join(', ')}`,
     );
   }
   console.log(`portal ran ${result.portalStatementsPerRequest} SQL statements per request`);
+}
+
+/** Each figure's median over the rounds; failures summed (all must be 0). */
+function medianLoad(rounds: MeasuredLoad[]): MeasuredLoad {
+  const of = (pick: (m: MeasuredLoad) => number) => median(rounds.map(pick));
+  const sum = (pick: (m: MeasuredLoad) => number) => rounds.reduce((n, m) => n + pick(m), 0);
+  const cpu = rounds.map((m) => m.cpuMsPerRequest);
+  return {
+    requestsPerSecond: of((m) => m.requestsPerSecond),
+    p50Ms: of((m) => m.p50Ms),
+    p99Ms: of((m) => m.p99Ms),
+    completed: sum((m) => m.completed),
+    failures: {
+      errors: sum((m) => m.failures.errors),
+      timeouts: sum((m) => m.failures.timeouts),
+      non2xx: sum((m) => m.failures.non2xx),
+      mismatches: sum((m) => m.failures.mismatches),
+    },
+    cpuMsPerRequest: cpu.some((c) => c === null) ? null : median(cpu as number[]),
+  };
 }
 
 /** Baseline CPU per request over the portal's: the share of the portal's work that is not GraphQL's. */
