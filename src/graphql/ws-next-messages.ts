@@ -4,6 +4,8 @@ import { markLiveStage } from '../lib/live-stages.ts';
 import { resultBytes, resultJson, writeResultsDirectly } from './shared-subscriptions.ts';
 import { writeTextFrame } from './ws-text-frames.ts';
 
+const CLOSING_BRACE = Buffer.from('}');
+
 /**
  * Writes a subscription's `next` messages itself, so a result shared by many subscribers is
  * serialised once: the message is `{"id":<id>,"type":"next","payload":<shared JSON>}`, only the
@@ -17,8 +19,6 @@ import { writeTextFrame } from './ws-text-frames.ts';
  * comes while the last is still being written replaces any other waiting, so a slow client gets
  * the latest snapshot rather than a backlog.
  */
-const CLOSING_BRACE = Buffer.from('}');
-
 export function writeNextMessages(
   socket: WebSocket,
   id: string,

@@ -151,9 +151,12 @@ export class EventBus {
   }
 
   private deliver(topic: Topic, payload: EventMap[Topic], own: boolean): void {
-    const handlers = this.handlers.get(topic) ?? [];
-    const ownHandlers = own ? (this.ownHandlers.get(topic) ?? []) : [];
-    for (const handler of [...handlers, ...ownHandlers]) {
+    this.run(this.handlers.get(topic), topic, payload);
+    if (own) this.run(this.ownHandlers.get(topic), topic, payload);
+  }
+
+  private run(handlers: Set<Handler<Topic>> | undefined, topic: Topic, payload: EventMap[Topic]) {
+    for (const handler of handlers ?? []) {
       try {
         handler(payload);
       } catch (err) {
