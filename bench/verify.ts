@@ -84,6 +84,15 @@ export async function benchVerify() {
         headers: bearer,
       },
     ];
+    // BENCH_VERIFY_COMPARE=<another checkout>: its portal, uncached, as a fifth server (A/B).
+    const compare = process.env.BENCH_VERIFY_COMPARE;
+    if (compare)
+      targets.push({
+        name: `uncached, ${compare}`,
+        script: `${compare}/src/main.ts`,
+        env: { ...portalEnv, KEY_CACHE_TTL_S: '0' },
+        headers: bearer,
+      });
     // Every server runs for the whole bench, and the rounds take turns: this machine's speed
     // drifts (steal time), and a ratio of two measurements minutes apart measured the drift.
     const servers = [];
@@ -144,6 +153,10 @@ export async function benchVerify() {
     );
     console.log(`  PK lookup per round, req/s (CPU us/req): ${perRound(1)}`);
     console.log(`  uncached verify per round:               ${perRound(3)}`);
+    if (compare) {
+      console.log(`  ${compare} per round: ${perRound(4)}`);
+      console.log(`${compare} / PK lookup: ${ratio(4, 1).toFixed(2)}`);
+    }
     console.log(`cached verify / bare handler:    ${cachedRatio.toFixed(2)} (target >= 0.8)`);
     console.log(`uncached verify / PK lookup:     ${uncachedRatio.toFixed(2)} (target >= 0.9)`);
     // CPU per answer varies far less than req/s when other work shares the cores.

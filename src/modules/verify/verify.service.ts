@@ -56,7 +56,7 @@ export function createVerifyService({
     config.unknownKeys.burst,
   );
   const lastUsed = new LastUsedRecorder(db, logger.child({ component: 'verify' }), clock);
-  const load = createKeyLookup(db, statement);
+  const load = createKeyLookup(db, statement, recorder);
 
   return {
     cache,
