@@ -74,7 +74,8 @@ describe('uncached verification, batched', () => {
     expect(seen).toHaveLength(1);
     // One bound array, whatever the batch's size.
     expect(seen[0]).toHaveLength(1);
-    expect((seen[0]![0] as string[]).length).toBe(8);
+    // Six distinct secrets: the same one asked three times is read once.
+    expect((seen[0]![0] as string[]).length).toBe(6);
     expect(verdicts.map((v) => v.outcome)).toEqual([
       'ok',
       'missing_scope',
@@ -148,8 +149,9 @@ describe('uncached verification, batched', () => {
     const { samples } = await scrape(server().url);
     const statements = total(samples, 'xscaler_portal_verify_lookup_batch_size_count');
     const secrets = total(samples, 'xscaler_portal_verify_lookup_batch_size_sum');
-    expect(secrets).toBeGreaterThanOrEqual(200);
+    // Four distinct secrets: each statement reads 1 to 4 of them, and at least one was run.
     expect(statements).toBeGreaterThan(0);
-    expect(statements).toBeLessThanOrEqual(secrets);
+    expect(secrets).toBeGreaterThanOrEqual(statements);
+    expect(secrets).toBeLessThanOrEqual(4 * statements);
   });
 });

@@ -1,5 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { coalescedLookup } from '../../db/coalesced-lookup.ts';
 import { sessions, users } from '../../db/schema.ts';
 
 export interface TokenOwner {
@@ -13,8 +14,10 @@ export interface TokenOwner {
 
 /**
  * The user a verified token names, with its session when it has one: the per-request check
- * that honours password changes and logouts. Both statements are built once (drizzle otherwise
- * rebuilds the SQL text and row mapper on every request, about a thirtieth of a nested read).
+ * that honours password changes and logouts. Coalesced (`coalescedLookup`): the requests of one
+ * event-loop turn, a dashboard's parallel reads or many users', share one statement, each
+ * answered from the rows as they were read in its own turn. Every statement is built once
+ * (drizzle otherwise rebuilds the SQL text and row mapper on every request).
  */
 export function createTokenOwnerLookup(db: Db) {
   const columns = {
@@ -23,29 +26,50 @@ export function createTokenOwnerLookup(db: Db) {
     role: users.role,
     tokenVersion: users.tokenVersion,
   };
-  const userId = sql.placeholder('userId');
-  const withSession = db
-    .select({ ...columns, endedAt: sessions.endedAt })
-    .from(users)
-    .innerJoin(
-      sessions,
-      and(eq(sessions.id, sql.placeholder('sessionId')), eq(sessions.userId, users.id)),
-    )
-    .where(eq(users.id, userId))
-    .prepare('auth_token_owner_session');
-  const withoutSession = db
-    .select(columns)
-    .from(users)
-    .where(eq(users.id, userId))
-    .prepare('auth_token_owner');
+  const sessionUser = (where: SQL, name: string) =>
+    db
+      .select({ ...columns, sessionId: sessions.id, endedAt: sessions.endedAt })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(where)
+      .prepare(name);
+  const user = (where: SQL, name: string) =>
+    db.select(columns).from(users).where(where).prepare(name);
+  const ids = (name: string) => sql`any(${sql.placeholder(name)}::text[])`;
+
+  const oneSession = sessionUser(
+    eq(sessions.id, sql.placeholder('sessionId')),
+    'auth_token_owner_session',
+  );
+  const manySessions = sessionUser(
+    sql`${sessions.id} = ${ids('sessionIds')}`,
+    'auth_token_owners_sessions',
+  );
+  const oneUser = user(eq(users.id, sql.placeholder('userId')), 'auth_token_owner');
+  const manyUsers = user(sql`${users.id} = ${ids('userIds')}`, 'auth_token_owners');
+
+  // A session belongs to one user: looked up by its id, then checked against the token's user.
+  const bySession = coalescedLookup<string, TokenOwner & { sessionId: string }>({
+    one: async (sessionId) => (await oneSession.execute({ sessionId }))[0],
+    many: async (sessionIds) => {
+      const rows = await manySessions.execute({ sessionIds: [...sessionIds] });
+      return new Map(rows.map((row) => [row.sessionId, row]));
+    },
+  });
+  const byUser = coalescedLookup<string, TokenOwner>({
+    one: async (userId) => (await oneUser.execute({ userId }))[0],
+    many: async (userIds) => {
+      const rows = await manyUsers.execute({ userIds: [...userIds] });
+      return new Map(rows.map((row) => [row.id, row]));
+    },
+  });
 
   return async (claims: {
     userId: string;
     sessionId?: string;
   }): Promise<TokenOwner | undefined> => {
-    const [owner] = claims.sessionId
-      ? await withSession.execute({ userId: claims.userId, sessionId: claims.sessionId })
-      : await withoutSession.execute({ userId: claims.userId });
-    return owner;
+    if (!claims.sessionId) return byUser(claims.userId);
+    const owner = await bySession(claims.sessionId);
+    return owner?.id === claims.userId ? owner : undefined;
   };
 }

@@ -1,6 +1,6 @@
-import DataLoader from 'dataloader';
 import { and, desc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/client.ts';
+import { coalescedLookup } from '../../db/coalesced-lookup.ts';
 import { apiKeySecrets, apiKeys, tenants } from '../../db/schema.ts';
 import type { VerifyRecorder } from '../../lib/metrics.ts';
 import type { KeyLookup } from './key-cache.ts';
@@ -17,17 +17,12 @@ type LookupRow = [
   validUntil: number | null,
 ];
 
-/** At most this many secrets per statement: one bound array, a few KB of hashes. */
-const MAX_BATCH = 256;
-
 const NOT_FOUND: KeyLookup = Object.freeze({ grant: null, tenantId: undefined });
 
 /**
  * Primary-key reads of the secrets' rows, which carry what verification needs of their key and
- * tenant (kept by triggers, see api_key_secrets in schema.ts). The lookups started in one turn of
- * the event loop go out as one statement, `hash = any($1)`: under load a statement and its round
- * trip are most of an uncached verification's cost, on both sides of the wire, and one turn adds
- * no wait (setImmediate runs right after the sockets it read). Built by drizzle once, run on the
+ * tenant (kept by triggers, see api_key_secrets in schema.ts), coalesced: the cache misses of
+ * one event-loop turn are one statement (`coalescedLookup`). Built by drizzle once, run on the
  * driver per call (`statement`); PostgreSQL works out the refusal flags and the end instant, so
  * no timestamp is parsed on this path.
  */
@@ -53,24 +48,21 @@ export function createKeyLookup(
         .where(where)
         .toSQL().sql,
     );
-  // A lone lookup keeps `hash = $1`: PostgreSQL spends about twice the CPU on a one-element
-  // array's `= any`, and an idle instance's lookups come one at a time.
   const one = select(eq(apiKeySecrets.hash, sql.placeholder('hash')));
   const many = select(sql`${apiKeySecrets.hash} = any(${sql.placeholder('hashes')}::text[])`);
 
-  const loader = new DataLoader<string, KeyLookup>(
-    async (hashes) => {
-      recorder?.lookupBatch(hashes.length);
-      const rows = (await (hashes.length === 1 ? one([hashes[0]]) : many([hashes]))) as LookupRow[];
-      if (rows.length === 0) return hashes.map(() => NOT_FOUND);
-      const found = new Map<string, KeyLookup>();
-      for (const row of rows) found.set(row[0], toLookup(row));
-      return hashes.map((hash) => found.get(hash) ?? NOT_FOUND);
+  const lookup = coalescedLookup<string, KeyLookup>({
+    one: async (hash) => {
+      const [row] = (await one([hash])) as LookupRow[];
+      return row && toLookup(row);
     },
-    // No memo: the key cache decides what is remembered, and for how long.
-    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (run) => setImmediate(run) },
-  );
-  return (hash: string): Promise<KeyLookup> => loader.load(hash);
+    many: async (hashes) => {
+      const rows = (await many([hashes])) as LookupRow[];
+      return new Map(rows.map((row) => [row[0], toLookup(row)]));
+    },
+    onBatch: recorder?.lookupBatch,
+  });
+  return async (hash: string): Promise<KeyLookup> => (await lookup(hash)) ?? NOT_FOUND;
 }
 
 function toLookup([, keyId, tenantId, scopes, revoked, tenantActive, validUntil]: LookupRow) {
