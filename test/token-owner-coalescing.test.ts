@@ -15,7 +15,8 @@ const sessionOf = (token: string) =>
 async function tokenWithForeignSession(userId: string, sessionId: string) {
   const { jwt } = loadConfig(testEnv());
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ver: 0, sid: sessionId })
+  // The version the users start at: only the session check can refuse it.
+  return new SignJWT({ ver: 1, sid: sessionId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(userId)
     .setIssuer(jwt.issuer)
