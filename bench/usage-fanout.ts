@@ -83,9 +83,12 @@ interface Spread {
  * `BENCH_FANOUT_SESSIONS=<n>` (default 1): the subscribers use n logins of the one user in
  * turn, so the feed's re-check reads n sessions per push, as n dashboards would.
  *
- * Knobs for the large run (`BENCH_FANOUT_INSTANCES=2 BENCH_FANOUT_CLIENTS=4 BENCH_FANOUT_WS=50000
- * BENCH_FANOUT_TRANSPORTS=ws`): a second instance on the same database hears the sync over
- * NOTIFY; each client process opens its share from its own 127.0.0.x source address.
+ * Knobs for the large run (`BENCH_FANOUT_INSTANCES=2 BENCH_FANOUT_CLIENTS=4 BENCH_FANOUT_WS=36000
+ * BENCH_FANOUT_TRANSPORTS=ws`): the other instances (processes) on the same database hear the
+ * sync over NOTIFY; each client process opens its share from its own 127.0.0.x source address.
+ * Every process holds at most its open-files limit of sockets: 50,000 needs
+ * `BENCH_FANOUT_INSTANCES=4` where that is 20,000, which is two instances of `WORKERS=2` (each
+ * worker is a whole instance to the database: its own LISTEN, feed and pool).
  */
 export async function benchUsageFanout(
   counts: Record<Transport, number> = {
@@ -101,7 +104,7 @@ export async function benchUsageFanout(
   if (!transports.every((t) => t === 'ws' || t === 'sse')) {
     throw new Error(`BENCH_FANOUT_TRANSPORTS must list ws and/or sse, got ${transports}`);
   }
-  if (spread.instances > 2) throw new Error('BENCH_FANOUT_INSTANCES must be 1 or 2');
+  if (spread.instances > 8) throw new Error('BENCH_FANOUT_INSTANCES must be 1 to 8');
   checkFileLimit(Math.max(...transports.map((t) => counts[t as Transport])) / spread.instances);
   const load = loadavg()[0]!;
   const rows: FanoutRow[] = [];
@@ -156,20 +159,21 @@ async function serveAndMeasure(
   const jwtSecret = randomBytes(32).toString('hex');
   try {
     const app = await createApp(benchConfig(database.url, stub.url, jwtSecret), { clock });
-    let peer: Peer | undefined;
+    const peers: Peer[] = [];
     try {
       const { url } = await app.start();
       // Only the bench's ticks: the wall-clock timer would push extra events mid-measurement.
       await app.usageSync.stop();
-      if (spread.instances > 1) peer = await startPeer(database.url, stub.url, jwtSecret);
+      for (let i = 1; i < spread.instances; i++)
+        peers.push(await startPeer(database.url, stub.url, jwtSecret));
       const { token, tenantIds } = await signupWithTenants(url, 3);
       const tokens = await moreSessions(app, clock, jwtSecret, token, SESSIONS);
       stub.setTenants(tenantIds);
       await triggerSync(app, clock); // usage exists before anyone subscribes
-      const urls = peer ? [url, peer.url] : [url];
-      return await measure(app, clock, gc, peer, { transport, urls, tokens, count, ...spread });
+      const urls = [url, ...peers.map((peer) => peer.url)];
+      return await measure(app, clock, gc, peers, { transport, urls, tokens, count, ...spread });
     } finally {
-      await peer?.stop();
+      await Promise.all(peers.map((peer) => peer.stop()));
       await app.stop();
     }
   } finally {
@@ -190,15 +194,21 @@ async function measure(
   app: App,
   clock: ShiftedClock,
   gc: () => void,
-  peer: Peer | undefined,
+  peers: Peer[],
   target: Target,
 ): Promise<FanoutRow> {
   const feed = app.services.usageFeed;
-  const subscribed = async () => feed.subscriberCount + ((await peer?.ask('count')) ?? 0);
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const peerCpu = async () => sum(await Promise.all(peers.map((peer) => peer.ask('cpu'))));
+  const subscribed = async () =>
+    feed.subscriberCount + sum(await Promise.all(peers.map((peer) => peer.ask('count'))));
   const memory = async () => {
     const own = await memoryAfterGc(gc);
-    const other = await peer?.ask('memory');
-    return { rss: own.rss + (other?.rss ?? 0), heapUsed: own.heapUsed + (other?.heapUsed ?? 0) };
+    const others = await Promise.all(peers.map((peer) => peer.ask('memory')));
+    return {
+      rss: own.rss + sum(others.map((o) => o.rss)),
+      heapUsed: own.heapUsed + sum(others.map((o) => o.heapUsed)),
+    };
   };
   const before = await memory();
   const clients = startClients(target.clients);
@@ -221,12 +231,12 @@ async function measure(
     for (const events of [1, 2]) {
       // CPU time, unlike latency, barely depends on what else the (shared) machine runs.
       const cpu = process.cpuUsage();
-      const peerCpu = (await peer?.ask('cpu')) ?? 0;
+      const peersCpuBefore = await peerCpu();
       const marks = recordStages();
       const sync = await triggerSync(app, clock);
       const { receivedAt, errors } = await clients.collect(events);
       const { user, system } = process.cpuUsage(cpu);
-      const peerCpuMs = ((await peer?.ask('cpu')) ?? 0) - peerCpu;
+      const peerCpuMs = (await peerCpu()) - peersCpuBefore;
       marks.stop();
       if (errors > 0) throw new Error(`${errors} ${target.transport} subscribers got errors`);
       deliveries.push({
