@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
+import { createApp } from './src/app.ts';
+import { loadConfig } from './src/config.ts';
+import { createScratchDatabase } from './bench/lib/database.ts';
+import { seed, NESTED_QUERY } from './bench/graphql.ts';
+import { request, Agent } from 'node:http';
+
+const database = await createScratchDatabase('alloc_bench');
+const app = await createApp(loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, JWT_SECRET: randomBytes(32).toString('hex'), LOG_LEVEL: 'warn' }));
+const { url } = await app.start();
+const token = await seed(`${url}/graphql`, 100, 2);
+const body = JSON.stringify({ query: NESTED_QUERY });
+const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+const u = new URL('/graphql', url);
+const one = () => new Promise<void>((resolve, reject) => {
+  const req = request({ host: u.hostname, port: u.port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } }, (res) => { res.resume(); res.on('end', resolve); });
+  req.on('error', reject); req.end(body);
+});
+const run = async (n: number) => { let i = 0; await Promise.all(Array.from({ length: 20 }, async () => { while (i++ < n) await one(); })); };
+await run(3000);
+const session = new Session(); session.connect();
+await session.post('HeapProfiler.enable');
+await session.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any);
+const N = 2000;
+await run(N);
+const { profile } = await session.post('HeapProfiler.stopSampling');
+const self = new Map<string, number>(); const pkg = new Map<string, number>();
+let total = 0;
+const pkgOf = (url: string) => { if (!url) return '(native)'; const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url); if (m) return m[1]!; if (url.includes('/src/')) return 'src/' + url.split('/src/')[1]; return url.replace(/^.*\//, ''); };
+const walk = (n: any) => { const size = n.selfSize; total += size; const k = `${n.callFrame.functionName || '(anon)'} ${pkgOf(n.callFrame.url)}:${n.callFrame.lineNumber}`; self.set(k, (self.get(k) ?? 0) + size); const p = pkgOf(n.callFrame.url); pkg.set(p, (pkg.get(p) ?? 0) + size); for (const c of n.children) walk(c); };
+walk(profile.head);
+console.log('KB per request', (total / N / 1024).toFixed(1));
+for (const [k, v] of [...pkg].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log((v / N / 1024).toFixed(2).padStart(7), 'KB', k);
+console.log('---');
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 45)) console.log((v / N / 1024).toFixed(2).padStart(7), 'KB', k);
+await app.stop(); await database.drop(); process.exit(0);
