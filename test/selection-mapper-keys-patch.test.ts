@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -13,6 +15,8 @@ type Link = { prev: Link | undefined; key: string | number };
 interface LoaderMap {
   responsePath(path: Link | undefined): string;
   cacheKey(type: string, path: Link | undefined): string;
+  setRowMappings(ctx: object, info: { path: Link | undefined }, mappings: object): void;
+  getLoaderMapping(ctx: object, path: Link | undefined, type: string, row: object): unknown;
 }
 const files = {
   esm: '../node_modules/@pothos/selection-mapper/esm/loader-map.js',
@@ -49,6 +53,43 @@ describe('selection-mapper response-path keys (patched)', () => {
         expect(map.cacheKey(`T${i % 5}`, path)).toBe(`T${i % 5}@${reference(path)}`);
       }
       expect(map.responsePath(rowA)).toBe(reference(rowA));
+    });
+
+    it(`${build}: a scope finds a descendant's mapping by the key relative to it`, async () => {
+      const map = (await import(/* @vite-ignore */ file)) as LoaderMap;
+      const ctx = {};
+      const mapping = { nested: {} };
+      const connection = pathOf('tenants');
+      map.setRowMappings(ctx, { path: connection }, { 'Tenant@edges.node.apiKeys': mapping });
+      // The rows' links hang beneath the connection's own link, as in an execution.
+      const edges: Link = { prev: connection, key: 'edges' };
+      for (const row of [0, 1, 2]) {
+        const node: Link = { prev: { prev: edges, key: row }, key: 'node' };
+        const path: Link = { prev: node, key: 'apiKeys' };
+        expect(map.getLoaderMapping(ctx, path, 'Tenant', {})).toBe(mapping);
+        expect(map.getLoaderMapping(ctx, path, 'ApiKey', {})).toBeNull();
+      }
+    });
+
+    it(`${build}: stays bounded when a client invents aliases under few prefixes`, () => {
+      // 100 prefixes x 2,000 aliases, each interned three ways: unbounded, the tables would keep
+      // 600,000 strings (tens of MB); bounded, at most 10,000 each.
+      const script = `
+        const map = ${build === 'esm' ? 'await import' : 'require'}(${JSON.stringify(fileURLToPath(new URL(file, import.meta.url)))});
+        const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed; };
+        const before = heap();
+        for (let p = 0; p < 100; p++)
+          for (let a = 0; a < 2000; a++)
+            map.cacheKey('T' + p, { prev: { prev: undefined, key: 'p' + p }, key: 'alias' + a });
+        console.log(heap() - before);`;
+      const args = [
+        '--expose-gc',
+        ...(build === 'esm' ? ['--input-type=module'] : []),
+        '-e',
+        script,
+      ];
+      const grown = Number(execFileSync(process.execPath, args, { encoding: 'utf8' }).trim());
+      expect(grown).toBeLessThan(8 * 1024 * 1024);
     });
 
     it(`${build}: the installed build carries the interned tables`, () => {
