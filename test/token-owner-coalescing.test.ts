@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { createTokenOwnerLookup } from '../src/modules/auth/token-owner.ts';
 import { TEST_JWT_SECRET, testEnv, useTestServer } from './helpers/app.ts';
 import { signupOrg } from './helpers/factories.ts';
 
@@ -26,17 +27,8 @@ async function tokenWithForeignSession(userId: string, sessionId: string) {
     .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 }
 
-/** Counts the token-owner statements (the per-request read of the user and its session). */
-function countOwnerReads() {
-  const seen: string[] = [];
-  const off = server().database.onQuery((q) => {
-    if (/^select .* from "sessions" inner join "users"/.test(q)) seen.push(q);
-  });
-  return { seen, off };
-}
-
 describe('per-request token check, coalesced', () => {
-  it('answers each of many concurrent requests for its own token, logged-out and foreign sessions refused', async () => {
+  it('answers each of many concurrent requests for its own token, logged-out and foreign sessions refused, however they fall into turns', async () => {
     const [a, b, out] = await Promise.all([
       signupOrg(server()),
       signupOrg(server()),
@@ -61,28 +53,58 @@ describe('per-request token check, coalesced', () => {
     }
   });
 
-  it('reads the sessions of one event-loop turn in one statement', async () => {
-    const [a, b] = await Promise.all([signupOrg(server()), signupOrg(server())]);
-    const auth = server().app.services.auth;
-    const { seen, off } = countOwnerReads();
-    let sessions: Awaited<ReturnType<typeof auth.authenticate>>[];
+  it('reads the lookups of one event-loop turn in one statement per kind, each for its own token', async () => {
+    const [a, b, out] = await Promise.all([
+      signupOrg(server()),
+      signupOrg(server()),
+      signupOrg(server()),
+    ]);
+    expect((await server().gql('mutation { logout }', {}, out.token)).data.logout).toBe(true);
+    // Its own lookup, so nothing else runs in the turn (the token checks before it are async).
+    const owner = createTokenOwnerLookup(server().database.db);
+    const reads: string[] = [];
+    const off = server().database.onQuery((q) => {
+      if (/^select .* from "(sessions" inner join "users|users)" .*"id" = /.test(q)) reads.push(q);
+    });
+    let owners: Awaited<ReturnType<typeof owner>>[];
     try {
-      sessions = await Promise.all([a.token, b.token, a.token].map((t) => auth.authenticate(t)));
+      owners = await Promise.all([
+        owner({ userId: a.userId, sessionId: sessionOf(a.token) }),
+        owner({ userId: out.userId, sessionId: sessionOf(out.token) }),
+        owner({ userId: a.userId, sessionId: sessionOf(b.token) }), // someone else's session
+        owner({ userId: a.userId, sessionId: 'ses_unknown' }),
+        owner({ userId: b.userId }), // tokens from before sessions: the user alone
+        owner({ userId: a.userId }),
+        owner({ userId: a.userId, sessionId: sessionOf(a.token) }), // the same again
+      ]);
     } finally {
       off();
     }
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatch(/= any\(/);
-    expect(sessions.map((s) => s.userId)).toEqual([a.userId, b.userId, a.userId]);
+    expect(reads).toHaveLength(2);
+    expect(reads.every((q) => /= any\(/.test(q))).toBe(true);
+    expect(owners.map((o) => o?.id)).toEqual([
+      a.userId,
+      out.userId,
+      undefined,
+      undefined,
+      b.userId,
+      a.userId,
+      a.userId,
+    ]);
+    expect(owners[0]?.endedAt).toBeNull();
+    expect(owners[1]?.endedAt).toBeInstanceOf(Date);
 
     // One alone keeps the plain primary-key match.
-    const lone = countOwnerReads();
+    const lone: string[] = [];
+    const offLone = server().database.onQuery((q) => {
+      if (/^select .* from "sessions" inner join "users"/.test(q)) lone.push(q);
+    });
     try {
-      expect((await auth.authenticate(b.token)).userId).toBe(b.userId);
+      expect((await owner({ userId: b.userId, sessionId: sessionOf(b.token) }))?.id).toBe(b.userId);
     } finally {
-      lone.off();
+      offLone();
     }
-    expect(lone.seen).toHaveLength(1);
-    expect(lone.seen[0]).not.toMatch(/= any\(/);
+    expect(lone).toHaveLength(1);
+    expect(lone[0]).not.toMatch(/= any\(/);
   });
 });
