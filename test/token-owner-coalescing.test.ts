@@ -27,14 +27,20 @@ async function tokenWithForeignSession(userId: string, sessionId: string) {
     .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 }
 
+/** Two organisations' owners, and a third whose session has logged out. */
+async function twoUsersAndALoggedOutOne() {
+  const [a, b, out] = await Promise.all([
+    signupOrg(server()),
+    signupOrg(server()),
+    signupOrg(server()),
+  ]);
+  expect((await server().gql('mutation { logout }', {}, out.token)).data.logout).toBe(true);
+  return { a, b, out };
+}
+
 describe('per-request token check, coalesced', () => {
   it('answers each of many concurrent requests for its own token, logged-out and foreign sessions refused, however they fall into turns', async () => {
-    const [a, b, out] = await Promise.all([
-      signupOrg(server()),
-      signupOrg(server()),
-      signupOrg(server()),
-    ]);
-    expect((await server().gql('mutation { logout }', {}, out.token)).data.logout).toBe(true);
+    const { a, b, out } = await twoUsersAndALoggedOutOne();
     const forged = await tokenWithForeignSession(a.userId, sessionOf(b.token));
     const cases = [
       { token: a.token, me: a.userId },
@@ -54,12 +60,7 @@ describe('per-request token check, coalesced', () => {
   });
 
   it('reads the lookups of one event-loop turn in one statement per kind, each for its own token', async () => {
-    const [a, b, out] = await Promise.all([
-      signupOrg(server()),
-      signupOrg(server()),
-      signupOrg(server()),
-    ]);
-    expect((await server().gql('mutation { logout }', {}, out.token)).data.logout).toBe(true);
+    const { a, b, out } = await twoUsersAndALoggedOutOne();
     // Its own lookup, so nothing else runs in the turn (the token checks before it are async).
     const owner = createTokenOwnerLookup(server().database.db);
     const reads: string[] = [];
