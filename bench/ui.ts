@@ -6,7 +6,7 @@ import { type Browser, chromium, type Page, type Request } from 'playwright-core
 import postgres from 'postgres';
 import { DEFAULT_UI_DIR } from '../src/http/ui.ts';
 import { ADMIN_DATABASE_URL, createScratchDatabase } from './lib/database.ts';
-import { formatTable } from './lib/load.ts';
+import { formatTable, sum } from './lib/load.ts';
 import { startPrometheusStub } from './lib/prometheus.ts';
 import { startTarget } from './lib/target.ts';
 
@@ -554,8 +554,6 @@ function stats(values: number[]): Stats {
     maxMs: sorted[sorted.length - 1]!,
   };
 }
-
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 function report(r: UiBenchResult, load: number): void {
   const ms = (n: number) => n.toFixed(0);

@@ -14,7 +14,7 @@ import { newId } from '../src/lib/ids.ts';
 import { LIVE_STAGES, type LiveStageMessage } from '../src/lib/live-stages.ts';
 import { issueToken } from '../src/modules/auth/tokens.ts';
 import { createScratchDatabase } from './lib/database.ts';
-import { formatTable } from './lib/load.ts';
+import { formatTable, sum } from './lib/load.ts';
 import { startPrometheusStub } from './lib/prometheus.ts';
 import type { Command, Reply, Transport } from './lib/usage-subscribers.ts';
 
@@ -203,7 +203,6 @@ async function measure(
   target: Target,
 ): Promise<FanoutRow> {
   const feed = app.services.usageFeed;
-  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   const peerCpu = async () => sum(await Promise.all(peers.map((peer) => peer.ask('cpu'))));
   const subscribed = async () =>
     feed.subscriberCount + sum(await Promise.all(peers.map((peer) => peer.ask('count'))));
@@ -357,8 +356,10 @@ function summarise(
   receivedAt: number[],
   sync: SyncTimes,
 ): Omit<Delivery, 'serverCpuMs' | 'stages'> {
-  const received = receivedAt.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
-  const latencies = received.map((t) => t - sync.commitAt);
+  const latencies = receivedAt
+    .filter((t) => !Number.isNaN(t))
+    .map((t) => t - sync.commitAt)
+    .sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   return {

@@ -59,6 +59,8 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
 /** The middle value (the upper one of an even count): the runs' typical figure, spikes ignored. */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -8,3 +8,8 @@ import { type Column, param, type SQL, sql } from 'drizzle-orm';
 export function anyOf(column: Column, values: readonly string[]): SQL {
   return sql`${column} = any(${param([...values])}::text[])`;
 }
+
+/** `anyOf` for a statement built once: the array is bound at each run as `name`. */
+export function anyOfPlaceholder(column: Column, name: string): SQL {
+  return sql`${column} = any(${sql.placeholder(name)}::text[])`;
+}

@@ -1,4 +1,5 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
+import { anyOfPlaceholder } from '../../db/any-of.ts';
 import type { Db } from '../../db/client.ts';
 import { coalescedLookup } from '../../db/coalesced-lookup.ts';
 import { sessions, users } from '../../db/schema.ts';
@@ -35,18 +36,17 @@ export function createTokenOwnerLookup(db: Db) {
       .prepare(name);
   const user = (where: SQL, name: string) =>
     db.select(columns).from(users).where(where).prepare(name);
-  const ids = (name: string) => sql`any(${sql.placeholder(name)}::text[])`;
 
   const oneSession = sessionUser(
     eq(sessions.id, sql.placeholder('sessionId')),
     'auth_token_owner_session',
   );
   const manySessions = sessionUser(
-    sql`${sessions.id} = ${ids('sessionIds')}`,
+    anyOfPlaceholder(sessions.id, 'sessionIds'),
     'auth_token_owners_sessions',
   );
   const oneUser = user(eq(users.id, sql.placeholder('userId')), 'auth_token_owner');
-  const manyUsers = user(sql`${users.id} = ${ids('userIds')}`, 'auth_token_owners');
+  const manyUsers = user(anyOfPlaceholder(users.id, 'userIds'), 'auth_token_owners');
 
   // A session belongs to one user: looked up by its id, then checked against the token's user.
   const bySession = coalescedLookup<string, TokenOwner & { sessionId: string }>({

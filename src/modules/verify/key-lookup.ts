@@ -1,4 +1,5 @@
 import { and, desc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { anyOfPlaceholder } from '../../db/any-of.ts';
 import type { Database, Db } from '../../db/client.ts';
 import { coalescedLookup } from '../../db/coalesced-lookup.ts';
 import { apiKeySecrets, apiKeys, tenants } from '../../db/schema.ts';
@@ -49,7 +50,7 @@ export function createKeyLookup(
         .toSQL().sql,
     );
   const one = select(eq(apiKeySecrets.hash, sql.placeholder('hash')));
-  const many = select(sql`${apiKeySecrets.hash} = any(${sql.placeholder('hashes')}::text[])`);
+  const many = select(anyOfPlaceholder(apiKeySecrets.hash, 'hashes'));
 
   const lookup = coalescedLookup<string, KeyLookup>({
     one: async (hash) => {
